@@ -1,0 +1,38 @@
+"""Where each platform component lives. Consumed by Django settings, Celery, the CLI and health."""
+
+from __future__ import annotations
+
+from dalgo.settings.env import data_dir, env_bool, env_int, env_str
+
+DALGO_DATA_DIR = data_dir()
+DALGO_PRODUCTION = env_bool("DALGO_PRODUCTION", False)
+DALGO_BASE_URL = env_str("DALGO_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+DALGO_WEB_HOST = env_str("DALGO_WEB_HOST", "127.0.0.1")
+DALGO_WEB_PORT = env_int("DALGO_WEB_PORT", 8000)
+
+DALGO_REDIS_URL = env_str("DALGO_REDIS_URL")
+DALGO_PREFECT_API_URL = env_str("DALGO_PREFECT_API_URL", "http://127.0.0.1:4200/api")
+DALGO_ORCHESTRATOR_URL = env_str("DALGO_ORCHESTRATOR_URL", "http://127.0.0.1:8001").rstrip("/")
+DALGO_PREFECT_WORK_POOL = env_str("DALGO_PREFECT_WORK_POOL", "dalgo")
+DALGO_ALLOW_SIGNUP = env_bool("DALGO_ALLOW_SIGNUP", True)
+DALGO_SIGNUP_CREATES_ORGS = env_bool("DALGO_SIGNUP_CREATES_ORGS", True)
+
+# Celery: Redis in production; kombu's filesystem transport in embedded mode (no server needed,
+# 51 ms round trip at a 0.05 s polling interval, measured: see ARCHITECTURE.md).
+if DALGO_REDIS_URL:
+    CELERY_BROKER_URL = DALGO_REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+else:
+    _broker_dir = DALGO_DATA_DIR / "broker"
+    for _sub in ("in", "processed"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "in"),
+        "data_folder_out": str(_broker_dir / "in"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+        "polling_interval": 0.05,
+    }
+CELERY_TASK_ALWAYS_EAGER = env_bool("DALGO_CELERY_EAGER", False)
+CELERY_HEARTBEAT_SECONDS = env_int("DALGO_HEARTBEAT_SECONDS", 30)

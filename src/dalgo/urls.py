@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import path, re_path
+
+from dalgo.api import api
+from dalgo.system.views import health
+from dalgo.web.views import spa
+
+admin.site.site_header = "Dalgo operations"
+admin.site.site_title = "Dalgo admin"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("health", health, name="health"),
+    re_path(r"^(?!api/|admin/|static/|health).*$", spa, name="spa"),
+]
