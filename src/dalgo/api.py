@@ -30,13 +30,15 @@ api.add_router("/", orgs_router)
 api.add_router("/system", system_router)
 
 
-def _error(request: HttpRequest, status: int, detail: str, code: str, fields: dict[str, str] | None = None) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, detail: str, code: str, fields: dict[str, str] | None = None
+) -> HttpResponse:
     return api.create_response(request, {"detail": detail, "code": code, "fields": fields or {}}, status=status)
 
 
 def _field_name(loc: list[Any]) -> str:
     parts = [str(p) for p in loc]
-    while parts and parts[0] in {"body", "query", "path", "header", "cookie", "payload", "query"}:
+    while parts and parts[0] in {"body", "query", "path", "header", "cookie", "payload"}:
         parts.pop(0)
     return ".".join(parts) or "body"
 
@@ -67,7 +69,9 @@ def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400:
-        return _error(request, 400, "The request body is not valid JSON.", "malformed_json", {"body": "Not valid JSON."})
+        return _error(
+            request, 400, "The request body is not valid JSON.", "malformed_json", {"body": "Not valid JSON."}
+        )
     return _error(request, exc.status_code, str(exc.message), "error")
 
 

@@ -5,7 +5,7 @@ from dalgo.accounts.models import User
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin[User]):
     ordering = ["email"]
     list_display = ["email", "name", "is_active", "is_staff", "email_verified_at", "date_joined"]
     search_fields = ["email", "name"]

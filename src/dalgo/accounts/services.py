@@ -123,7 +123,9 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     password_check(password=new_password, user=user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    audit_record(action="user.password_reset", actor=user, target_type="user", target_id=user.pk, target_label=user.email)
+    audit_record(
+        action="user.password_reset", actor=user, target_type="user", target_id=user.pk, target_label=user.email
+    )
     return user
 
 
@@ -137,7 +139,9 @@ def password_change(*, request: HttpRequest, user: User, current_password: str, 
     user.set_password(new_password)
     user.save(update_fields=["password"])
     update_session_auth_hash(request, user)
-    audit_record(action="user.password_change", actor=user, target_type="user", target_id=user.pk, target_label=user.email)
+    audit_record(
+        action="user.password_change", actor=user, target_type="user", target_id=user.pk, target_label=user.email
+    )
 
 
 def email_verification_token(*, user: User) -> str:
@@ -168,5 +172,7 @@ def email_verify(*, token: str) -> User:
     if user.email_verified_at is None:
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email_verified_at"])
-        audit_record(action="user.email_verified", actor=user, target_type="user", target_id=user.pk, target_label=user.email)
+        audit_record(
+            action="user.email_verified", actor=user, target_type="user", target_id=user.pk, target_label=user.email
+        )
     return user

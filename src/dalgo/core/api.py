@@ -3,7 +3,7 @@
 Each route declares what it needs with `permission=`: `PUBLIC` (anyone), `AUTHENTICATED` (a
 signed-in user, no org) or a permission slug such as `"member.invite"` (a member of the org named
 by the `X-Dalgo-Org` header, or of the API token's org, whose role grants the slug). The check runs
-once per request, before the handler, and leaves a `RequestContext` on `request.ctx`.
+once per request, before the body is parsed, and leaves a `RequestContext` (read it with `ctx_of`).
 
 Org and token lookups live in the `orgs` app, which registers them here at start-up
 (`register_access_resolver`), so this low-level module imports no higher app.
@@ -11,8 +11,6 @@ Org and token lookups live in the `orgs` app, which registers them here at start
 
 from __future__ import annotations
 
-import functools
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -89,9 +87,7 @@ def _csrf_check(request: HttpRequest) -> None:
 
     failure = CsrfViewMiddleware(_noop).process_view(request, None, (), {})  # type: ignore[arg-type]
     if failure is not None:
-        raise PermissionDenied(
-            "CSRF check failed: reload the page and try again.", code="csrf_failed"
-        )
+        raise PermissionDenied("CSRF check failed: reload the page and try again.", code="csrf_failed")
 
 
 def resolve_request(request: HttpRequest, permission: str) -> RequestContext:
@@ -136,8 +132,19 @@ def resolve_request(request: HttpRequest, permission: str) -> RequestContext:
     return ctx
 
 
+class PermissionCheck:
+    """Ninja auth callable: resolves the request context or raises a 401/403/404 error."""
+
+    def __init__(self, permission: str):
+        self.permission = permission
+
+    def __call__(self, request: HttpRequest) -> RequestContext:
+        return resolve_request(request, self.permission)
+
+
 def ctx_of(request: HttpRequest) -> RequestContext:
-    ctx: RequestContext = request.ctx  # type: ignore[attr-defined]
+    """The context the permission check left on the request (ninja stores it as `request.auth`)."""
+    ctx: RequestContext = request.auth  # type: ignore[attr-defined]
     return ctx
 
 
@@ -151,14 +158,8 @@ class DalgoRouter(Router):
         extra[PERMISSION_KEY] = permission
 
         def decorator(view: F) -> F:
-            @functools.wraps(view)
-            def wrapper(request: HttpRequest, *args: Any, **kw: Any) -> Any:
-                request.ctx = resolve_request(request, permission)  # type: ignore[attr-defined]
-                return view(request, *args, **kw)
-
-            # Resolve string annotations against the view's module, not this one.
-            wrapper.__signature__ = inspect.signature(view, eval_str=True)  # type: ignore[attr-defined]
-            self.add_api_operation(path, methods, wrapper, auth=None, openapi_extra=extra, **kwargs)
+            # Runs as ninja's auth step: before the body is parsed, so 401/403/404 come first.
+            self.add_api_operation(path, methods, view, auth=PermissionCheck(permission), openapi_extra=extra, **kwargs)
             return view
 
         return decorator

@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import login
 from django.http import HttpRequest
-from ninja import Query, Schema
+from ninja import Query, Schema, Status
 
 from dalgo.accounts.models import User
 from dalgo.core.api import AUTHENTICATED, PUBLIC, DalgoRouter, ctx_of
@@ -213,12 +213,12 @@ def config(request: HttpRequest) -> ConfigOut:
 
 
 @router.post("/auth/signup", permission=PUBLIC, response={201: MeOut})
-def signup(request: HttpRequest, payload: SignupIn) -> tuple[int, MeOut]:
+def signup(request: HttpRequest, payload: SignupIn) -> Status[MeOut]:
     user, _org = services.signup(
         email=payload.email, password=payload.password, name=payload.name, org_name=payload.org_name
     )
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    return 201, _me(user)
+    return Status(201, _me(user))
 
 
 @router.get("/me", permission=AUTHENTICATED, response=MeOut)
@@ -227,12 +227,12 @@ def me(request: HttpRequest) -> MeOut:
 
 
 @router.post("/orgs", permission=AUTHENTICATED, response={201: OrgOut})
-def org_create(request: HttpRequest, payload: OrgCreateIn) -> tuple[int, OrgOut]:
+def org_create(request: HttpRequest, payload: OrgCreateIn) -> Status[OrgOut]:
     user = ctx_of(request).require_user
     if not (settings.DALGO_SIGNUP_CREATES_ORGS or user.is_staff):
         raise PermissionDenied("Only platform operators can create organisations here.", code="org_creation_closed")
     org = services.org_create(name=payload.name, creator=user)
-    return 201, _org_out(org, "super-admin")
+    return Status(201, _org_out(org, "super-admin"))
 
 
 # ---- org-scoped ------------------------------------------------------------------------------
@@ -243,8 +243,9 @@ def org_current(request: HttpRequest) -> OrgOut:
     """The org named by X-Dalgo-Org, with the caller's role; remembered as their last org."""
     ctx = ctx_of(request)
     services.user_org_remember(user=ctx.require_user, org=ctx.require_org)
-    return OrgOut(slug=ctx.require_org.slug, name=ctx.require_org.name, role=ctx.role or "",
-                  permissions=sorted(ctx.permissions))
+    return OrgOut(
+        slug=ctx.require_org.slug, name=ctx.require_org.name, role=ctx.role or "", permissions=sorted(ctx.permissions)
+    )
 
 
 @router.get("/org/members", permission="member.view", response=list[MemberOut])
@@ -262,10 +263,10 @@ def member_role_change(request: HttpRequest, user_id: int, payload: RoleIn) -> M
 
 
 @router.delete("/org/members/{user_id}", permission="member.manage", response={204: None})
-def member_remove(request: HttpRequest, user_id: int) -> tuple[int, None]:
+def member_remove(request: HttpRequest, user_id: int) -> Status[None]:
     ctx = ctx_of(request)
     services.member_remove(org=ctx.require_org, actor=ctx.require_user, actor_role=ctx.role or "", user_id=user_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/org/invitations", permission="member.view", response=list[InvitationOut])
@@ -274,12 +275,12 @@ def invitation_list(request: HttpRequest) -> list[InvitationOut]:
 
 
 @router.post("/org/invitations", permission="member.invite", response={201: InvitationOut})
-def invitation_create(request: HttpRequest, payload: InvitationIn) -> tuple[int, InvitationOut]:
+def invitation_create(request: HttpRequest, payload: InvitationIn) -> Status[InvitationOut]:
     ctx = ctx_of(request)
     invitation = services.invitation_create(
         org=ctx.require_org, actor=ctx.require_user, actor_role=ctx.role or "", email=payload.email, role=payload.role
     )
-    return 201, _invitation_out(invitation)
+    return Status(201, _invitation_out(invitation))
 
 
 @router.post("/org/invitations/{invitation_id}/resend", permission="member.invite", response=InvitationOut)
@@ -290,10 +291,10 @@ def invitation_resend(request: HttpRequest, invitation_id: int) -> InvitationOut
 
 
 @router.delete("/org/invitations/{invitation_id}", permission="member.invite", response={204: None})
-def invitation_revoke(request: HttpRequest, invitation_id: int) -> tuple[int, None]:
+def invitation_revoke(request: HttpRequest, invitation_id: int) -> Status[None]:
     ctx = ctx_of(request)
     services.invitation_revoke(org=ctx.require_org, actor=ctx.require_user, invitation_id=invitation_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/invitations/{token}", permission=PUBLIC, response=InvitationPublicOut)
@@ -328,17 +329,17 @@ def token_list(request: HttpRequest) -> list[TokenOut]:
 
 
 @router.post("/tokens", permission="token.manage", response={201: TokenCreatedOut})
-def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, TokenCreatedOut]:
+def token_create(request: HttpRequest, payload: TokenIn) -> Status[TokenCreatedOut]:
     ctx = ctx_of(request)
     token, raw = services.api_token_create(org=ctx.require_org, user=ctx.require_user, name=payload.name)
-    return 201, TokenCreatedOut(**_token_out(token).dict(), token=raw)
+    return Status(201, TokenCreatedOut(**_token_out(token).dict(), token=raw))
 
 
 @router.delete("/tokens/{token_id}", permission="token.manage", response={204: None})
-def token_revoke(request: HttpRequest, token_id: int) -> tuple[int, None]:
+def token_revoke(request: HttpRequest, token_id: int) -> Status[None]:
     ctx = ctx_of(request)
     services.api_token_revoke(org=ctx.require_org, user=ctx.require_user, token_id=token_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/audit", permission="audit.view", response=AuditPageOut)

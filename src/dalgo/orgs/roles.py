@@ -6,6 +6,7 @@ Every area of the product has its slugs here from day one, so later features onl
 from __future__ import annotations
 
 from enum import StrEnum
+from itertools import pairwise
 
 
 class Role(StrEnum):
@@ -70,13 +71,32 @@ PERMISSIONS: dict[str, str] = {
 }
 
 _MEMBER = {
-    "org.view", "token.manage", "chart.view", "dashboard.view", "metric.view", "report.view",
-    "report.comment", "notification.view", "ai.use",
+    "org.view",
+    "token.manage",
+    "chart.view",
+    "dashboard.view",
+    "metric.view",
+    "report.view",
+    "report.comment",
+    "notification.view",
+    "ai.use",
 }
 _ANALYST = _MEMBER | {
-    "warehouse.view", "explore.view", "source.view", "connection.view", "pipeline.view",
-    "transform.view", "transform.edit", "transform.run", "chart.edit", "dashboard.edit",
-    "dashboard.share", "metric.edit", "alert.view", "alert.edit", "report.edit",
+    "warehouse.view",
+    "explore.view",
+    "source.view",
+    "connection.view",
+    "pipeline.view",
+    "transform.view",
+    "transform.edit",
+    "transform.run",
+    "chart.edit",
+    "dashboard.edit",
+    "dashboard.share",
+    "metric.edit",
+    "alert.view",
+    "alert.edit",
+    "report.edit",
 }
 _ADMIN = set(PERMISSIONS) - {"org.delete"}
 _SUPER_ADMIN = set(PERMISSIONS)
@@ -104,5 +124,5 @@ def role_is_admin(role: str) -> bool:
     return Role(role) in ADMIN_ROLES
 
 
-assert all(ROLE_PERMISSIONS[a] <= ROLE_PERMISSIONS[b] for a, b in zip(ROLE_ORDER, ROLE_ORDER[1:], strict=False))
+assert all(ROLE_PERMISSIONS[a] <= ROLE_PERMISSIONS[b] for a, b in pairwise(ROLE_ORDER))
 assert all(slug in PERMISSIONS for perms in ROLE_PERMISSIONS.values() for slug in perms)

@@ -50,8 +50,15 @@ def org_create(*, name: str, creator: User) -> Org:
     Membership.objects.create(org=org, user=creator, role=Role.SUPER_ADMIN)
     creator.last_org_slug = org.slug
     creator.save(update_fields=["last_org_slug"])
-    audit_record(action="org.create", actor=creator, org=org, target_type="org", target_id=org.pk,
-                 target_label=org.name, after={"name": org.name, "slug": org.slug})
+    audit_record(
+        action="org.create",
+        actor=creator,
+        org=org,
+        target_type="org",
+        target_id=org.pk,
+        target_label=org.name,
+        after={"name": org.name, "slug": org.slug},
+    )
     return org
 
 
@@ -60,7 +67,9 @@ def signup(*, email: str, password: str, name: str, org_name: str | None) -> tup
     if not settings.DALGO_ALLOW_SIGNUP:
         raise PermissionDenied("Sign-up is closed on this server: ask for an invitation.", code="signup_closed")
     if org_name and not settings.DALGO_SIGNUP_CREATES_ORGS:
-        raise field_error("org_name", "This server does not let sign-up create organisations.", code="org_creation_closed")
+        raise field_error(
+            "org_name", "This server does not let sign-up create organisations.", code="org_creation_closed"
+        )
     user = account_services.user_create(email=email, password=password, name=name)
     org = org_create(name=org_name, creator=user) if org_name else None
     return user, org
@@ -99,23 +108,37 @@ def invitation_create(*, org: Org, actor: User, actor_role: str, email: str, rol
     email = account_services.email_normalize(email=email)
     wanted = _role_parse(role)
     if not role_may_grant(granter=actor_role, role=wanted):
-        raise PermissionDenied("You cannot invite someone with a role above your own.", code="role_escalation",
-                               fields={"role": "Above your own role."})
+        raise PermissionDenied(
+            "You cannot invite someone with a role above your own.",
+            code="role_escalation",
+            fields={"role": "Above your own role."},
+        )
     if Membership.objects.for_org(org).filter(user__email=email).exists():
         raise Conflict(f"{email} is already a member.", code="already_member", fields={"email": "Already a member."})
     if Invitation.objects.for_org(org).filter(email=email, accepted_at__isnull=True, revoked_at__isnull=True).exists():
-        raise Conflict(f"{email} already has a pending invitation: resend it instead.", code="already_invited",
-                       fields={"email": "Already invited."})
+        raise Conflict(
+            f"{email} already has a pending invitation: resend it instead.",
+            code="already_invited",
+            fields={"email": "Already invited."},
+        )
     invitation = Invitation(org=org, email=email, role=wanted, invited_by=actor)
     raw = _new_invitation_token(invitation)
     try:
         with transaction.atomic():
             invitation.save()
     except IntegrityError:
-        raise Conflict(f"{email} already has a pending invitation.", code="already_invited",
-                       fields={"email": "Already invited."}) from None
-    audit_record(action="invitation.create", actor=actor, org=org, target_type="invitation", target_id=invitation.pk,
-                 target_label=email, after={"email": email, "role": wanted.value})
+        raise Conflict(
+            f"{email} already has a pending invitation.", code="already_invited", fields={"email": "Already invited."}
+        ) from None
+    audit_record(
+        action="invitation.create",
+        actor=actor,
+        org=org,
+        target_type="invitation",
+        target_id=invitation.pk,
+        target_label=email,
+        after={"email": email, "role": wanted.value},
+    )
     _invitation_email(invitation=invitation, raw_token=raw, inviter=actor)
     return invitation
 
@@ -136,8 +159,14 @@ def invitation_resend(*, org: Org, actor: User, invitation_id: int) -> Invitatio
     raw = _new_invitation_token(invitation)
     invitation.sent_count += 1
     invitation.save(update_fields=["token_hash", "last_sent_at", "expires_at", "sent_count"])
-    audit_record(action="invitation.resend", actor=actor, org=org, target_type="invitation", target_id=invitation.pk,
-                 target_label=invitation.email)
+    audit_record(
+        action="invitation.resend",
+        actor=actor,
+        org=org,
+        target_type="invitation",
+        target_id=invitation.pk,
+        target_label=invitation.email,
+    )
     _invitation_email(invitation=invitation, raw_token=raw, inviter=actor)
     return invitation
 
@@ -150,8 +179,15 @@ def invitation_revoke(*, org: Org, actor: User, invitation_id: int) -> None:
     _invitation_open(invitation)
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
-    audit_record(action="invitation.revoke", actor=actor, org=org, target_type="invitation", target_id=invitation.pk,
-                 target_label=invitation.email, before={"role": invitation.role})
+    audit_record(
+        action="invitation.revoke",
+        actor=actor,
+        org=org,
+        target_type="invitation",
+        target_id=invitation.pk,
+        target_label=invitation.email,
+        before={"role": invitation.role},
+    )
 
 
 def invitation_check(*, raw_token: str) -> Invitation:
@@ -197,9 +233,15 @@ def invitation_accept(
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     user_org_remember(user=user, org=invitation.org)
-    audit_record(action="invitation.accept", actor=user, org=invitation.org, target_type="membership",
-                 target_id=membership.pk, target_label=user.email,
-                 after={"role": membership.role, "new_member": created})
+    audit_record(
+        action="invitation.accept",
+        actor=user,
+        org=invitation.org,
+        target_type="membership",
+        target_id=membership.pk,
+        target_label=user.email,
+        after={"role": membership.role, "new_member": created},
+    )
     return user, membership
 
 
@@ -210,12 +252,15 @@ def _admin_count(org: Org) -> int:
 @transaction.atomic
 def member_role_change(*, org: Org, actor: User, actor_role: str, user_id: int, role: str) -> Membership:
     wanted = _role_parse(role)
-    membership = Membership.objects.select_for_update().for_org(org).select_related("user").filter(user_id=user_id).first()
+    membership = (
+        Membership.objects.select_for_update().for_org(org).select_related("user").filter(user_id=user_id).first()
+    )
     if membership is None:
         raise NotFound("Member not found.")
     if not role_may_grant(granter=actor_role, role=wanted):
-        raise PermissionDenied("You cannot grant a role above your own.", code="role_escalation",
-                               fields={"role": "Above your own role."})
+        raise PermissionDenied(
+            "You cannot grant a role above your own.", code="role_escalation", fields={"role": "Above your own role."}
+        )
     if not role_may_grant(granter=actor_role, role=membership.role):
         raise PermissionDenied("You cannot change the role of someone above you.", code="role_escalation")
     before = membership.role
@@ -225,14 +270,24 @@ def member_role_change(*, org: Org, actor: User, actor_role: str, user_id: int, 
         raise Conflict("The organisation needs at least one admin.", code="last_admin", fields={"role": "Last admin."})
     membership.role = wanted
     membership.save(update_fields=["role"])
-    audit_record(action="member.role_change", actor=actor, org=org, target_type="membership", target_id=membership.pk,
-                 target_label=membership.user.email, before={"role": before}, after={"role": wanted.value})
+    audit_record(
+        action="member.role_change",
+        actor=actor,
+        org=org,
+        target_type="membership",
+        target_id=membership.pk,
+        target_label=membership.user.email,
+        before={"role": before},
+        after={"role": wanted.value},
+    )
     return membership
 
 
 @transaction.atomic
 def member_remove(*, org: Org, actor: User, actor_role: str, user_id: int) -> None:
-    membership = Membership.objects.select_for_update().for_org(org).select_related("user").filter(user_id=user_id).first()
+    membership = (
+        Membership.objects.select_for_update().for_org(org).select_related("user").filter(user_id=user_id).first()
+    )
     if membership is None:
         raise NotFound("Member not found.")
     if not role_may_grant(granter=actor_role, role=membership.role):
@@ -241,8 +296,15 @@ def member_remove(*, org: Org, actor: User, actor_role: str, user_id: int) -> No
         raise Conflict("You cannot remove the last admin of the organisation.", code="last_admin")
     ApiToken.objects.for_org(org).filter(user_id=user_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
     membership.delete()
-    audit_record(action="member.remove", actor=actor, org=org, target_type="membership", target_id=user_id,
-                 target_label=membership.user.email, before={"role": membership.role})
+    audit_record(
+        action="member.remove",
+        actor=actor,
+        org=org,
+        target_type="membership",
+        target_id=user_id,
+        target_label=membership.user.email,
+        before={"role": membership.role},
+    )
 
 
 @transaction.atomic
@@ -253,10 +315,12 @@ def api_token_create(*, org: Org, user: User, name: str) -> tuple[ApiToken, str]
     if len(name) > 100:
         raise field_error("name", "The name is longer than 100 characters.")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(org=org, user=user, name=name, prefix=raw[: len(TOKEN_PREFIX) + 6],
-                                    token_hash=token_hash(raw))
-    audit_record(action="token.create", actor=user, org=org, target_type="api_token", target_id=token.pk,
-                 target_label=name)
+    token = ApiToken.objects.create(
+        org=org, user=user, name=name, prefix=raw[: len(TOKEN_PREFIX) + 6], token_hash=token_hash(raw)
+    )
+    audit_record(
+        action="token.create", actor=user, org=org, target_type="api_token", target_id=token.pk, target_label=name
+    )
     return token, raw
 
 
@@ -267,7 +331,6 @@ def api_token_revoke(*, org: Org, user: User, token_id: int) -> None:
         raise NotFound("Token not found.")
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    audit_record(action="token.revoke", actor=user, org=org, target_type="api_token", target_id=token.pk,
-                 target_label=token.name)
-
-
+    audit_record(
+        action="token.revoke", actor=user, org=org, target_type="api_token", target_id=token.pk, target_label=token.name
+    )

@@ -32,7 +32,8 @@ class DeploymentOut(BaseModel):
 
 class FlowRunOut(BaseModel):
     flow_run_id: str
-    state: str  # Prefect state type: SCHEDULED, PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, CRASHED, CANCELLING, PAUSED
+    # Prefect state type: SCHEDULED, PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, CRASHED, CANCELLING, PAUSED
+    state: str
     state_name: str
     message: str | None = None
     start_time: datetime | None = None
@@ -91,7 +92,9 @@ class OrchestratorClient:
     def deployment_delete(self, name: str) -> None:
         self._request("DELETE", f"/deployments/{name}")
 
-    def run_trigger(self, deployment: str, parameters: dict[str, Any], idempotency_key: str | None = None) -> FlowRunOut:
+    def run_trigger(
+        self, deployment: str, parameters: dict[str, Any], idempotency_key: str | None = None
+    ) -> FlowRunOut:
         body = {"parameters": parameters, "idempotency_key": idempotency_key}
         response = self._request("POST", f"/deployments/{deployment}/runs", json=body)
         return FlowRunOut.model_validate(response.json())

@@ -25,9 +25,7 @@ PREFECT_STATES: dict[str, RunStatus] = {
 }
 
 
-def run_transition(
-    *, run_id: UUID | str, to: RunStatus, error: str = "", result: dict[str, Any] | None = None
-) -> Run:
+def run_transition(*, run_id: UUID | str, to: RunStatus, error: str = "", result: dict[str, Any] | None = None) -> Run:
     """The only way a run changes status. Illegal or repeated transitions are ignored (idempotent)."""
     with transaction.atomic():
         run = Run.objects.select_for_update().get(pk=run_id)

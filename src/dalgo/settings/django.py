@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 
 from dalgo.settings.components import DALGO_DATA_DIR, DALGO_PRODUCTION, DALGO_REDIS_URL
 from dalgo.settings.env import env_bool, env_int, env_list, env_str, secret_key
+
+django_stubs_ext.monkeypatch()  # generic admin/queryset classes at run time
 
 SECRET_KEY = secret_key(DALGO_DATA_DIR)
 DEBUG = env_bool("DALGO_DEBUG", False)
@@ -102,6 +105,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = str(DALGO_DATA_DIR / "static")
+(DALGO_DATA_DIR / "static").mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 
 # Sessions and cookies. The UI reads the CSRF cookie and sends it back as X-CSRFToken.

@@ -5,7 +5,7 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Query, Schema
+from ninja import Query, Schema, Status
 
 from dalgo.core.api import DalgoRouter, ctx_of
 from dalgo.runs import selectors as run_selectors
@@ -84,10 +84,10 @@ def status(request: HttpRequest) -> StatusOut:
 
 
 @router.post("/checks", permission="system.check", response={201: RunOut})
-def check_start(request: HttpRequest) -> tuple[int, RunOut]:
+def check_start(request: HttpRequest) -> Status[RunOut]:
     ctx = ctx_of(request)
     run = services.platform_check_start(org=ctx.require_org, actor=ctx.require_user)
-    return 201, run_out(run)
+    return Status(201, run_out(run))
 
 
 @router.get("/checks", permission="system.view", response=list[RunOut])

@@ -22,6 +22,12 @@ def platform_check_start(*, org: Org, actor: User) -> Run:
     run = run_start(
         org=org, kind=PLATFORM_CHECK_KIND, deployment=PLATFORM_CHECK_DEPLOYMENT, spec=PLATFORM_CHECK_SPEC, actor=actor
     )
-    audit_record(action="system.check", actor=actor, org=org, target_type="run", target_id=run.id,
-                 target_label=PLATFORM_CHECK_KIND)
+    audit_record(
+        action="system.check",
+        actor=actor,
+        org=org,
+        target_type="run",
+        target_id=run.id,
+        target_label=PLATFORM_CHECK_KIND,
+    )
     return run

@@ -14,9 +14,7 @@ UI_DIR = Path(__file__).parent / "static" / "ui"
 def spa(request: HttpRequest) -> HttpResponse:
     index = UI_DIR / "index.html"
     if not index.exists():
-        return HttpResponse(
-            "<h1>Dalgo</h1><p>The UI is not built. Run <code>make ui</code>.</p>", status=503
-        )
+        return HttpResponse("<h1>Dalgo</h1><p>The UI is not built. Run <code>make ui</code>.</p>", status=503)
     response = HttpResponse(index.read_text(), content_type="text/html")
     response["Cache-Control"] = "no-cache"
     return response

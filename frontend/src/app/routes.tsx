@@ -1,0 +1,52 @@
+import type { RouteObject } from "react-router";
+import { AccountPage } from "../accounts/AccountPage";
+import { ForgotPasswordPage } from "../accounts/ForgotPasswordPage";
+import { LoginPage } from "../accounts/LoginPage";
+import { ResetPasswordPage } from "../accounts/ResetPasswordPage";
+import { SignupPage } from "../accounts/SignupPage";
+import { VerifyEmailPage } from "../accounts/VerifyEmailPage";
+import { IngestPage } from "../ingestion/IngestPage";
+import { AcceptInvitationPage } from "../orgs/AcceptInvitationPage";
+import { AuditPage } from "../orgs/AuditPage";
+import { CreateOrgPage } from "../orgs/CreateOrgPage";
+import { TokensPage } from "../orgs/TokensPage";
+import { UsersPage } from "../orgs/UsersPage";
+import { OrchestratePage } from "../pipelines/OrchestratePage";
+import { SystemStatusPage } from "../system/SystemStatusPage";
+import { TransformPage } from "../transform/TransformPage";
+import { ChartsPage } from "../visualization/ChartsPage";
+import { DashboardsPage } from "../visualization/DashboardsPage";
+import { ExplorePage } from "../warehouses/ExplorePage";
+import { HomePage } from "./HomePage";
+import { NotFoundPage } from "./NotFoundPage";
+import { RequireAuth } from "./RequireAuth";
+import { RequirePermission } from "./RequirePermission";
+
+export const routes: RouteObject[] = [
+  { path: "/login", element: <LoginPage /> },
+  { path: "/signup", element: <SignupPage /> },
+  { path: "/forgot-password", element: <ForgotPasswordPage /> },
+  { path: "/reset-password", element: <ResetPasswordPage /> },
+  { path: "/verify-email", element: <VerifyEmailPage /> },
+  { path: "/invite/:token", element: <AcceptInvitationPage /> },
+  {
+    element: <RequireAuth />,
+    children: [
+      { path: "/", element: <HomePage /> },
+      { path: "/ingest", element: <IngestPage /> },
+      { path: "/transform", element: <TransformPage /> },
+      { path: "/orchestrate", element: <OrchestratePage /> },
+      { path: "/explore", element: <ExplorePage /> },
+      { path: "/charts", element: <ChartsPage /> },
+      { path: "/dashboards", element: <DashboardsPage /> },
+      { path: "/account", element: <AccountPage /> },
+      { path: "/create-org", element: <CreateOrgPage /> },
+      { path: "/settings", element: <RequirePermission permission="member.view"><UsersPage /></RequirePermission> },
+      { path: "/settings/users", element: <RequirePermission permission="member.view"><UsersPage /></RequirePermission> },
+      { path: "/settings/tokens", element: <RequirePermission permission="token.manage"><TokensPage /></RequirePermission> },
+      { path: "/settings/audit", element: <RequirePermission permission="audit.view"><AuditPage /></RequirePermission> },
+      { path: "/settings/system", element: <RequirePermission permission="system.view"><SystemStatusPage /></RequirePermission> },
+      { path: "*", element: <NotFoundPage /> },
+    ],
+  },
+];

@@ -1,0 +1,185 @@
+"""The built-in platform check: proves web -> orchestrator -> Prefect -> worker -> app DB end to end.
+
+Deployed by module entrypoint (`dalgo.system.flows:platform_check`) and run by a Prefect process
+worker. It receives the Run's id only, sets Django up with the same DALGO_* settings as web, and
+records progress and the result through `dalgo.runs.services`. Idempotent given the run id: a run
+that has already ended is left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+
+CHECKS = ("database", "cache", "broker", "data_dir", "worker")
+
+
+def django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dalgo.settings")
+    import django
+    from django.apps import apps
+
+    if not apps.ready:
+        django.setup()
+
+
+def _ok(message: str) -> dict[str, Any]:
+    return {"ok": True, "message": message}
+
+
+def _failed(exc: BaseException) -> dict[str, Any]:
+    return {"ok": False, "message": f"{type(exc).__name__}: {str(exc)[:300]}"}
+
+
+@task(name="check-database")
+def check_database() -> dict[str, Any]:
+    from django.db import connection
+
+    from dalgo.orgs.models import Org
+
+    logger = get_run_logger()
+    logger.info("Checking the app database")
+    try:
+        orgs = Org.objects.count()
+        result = _ok(f"{connection.vendor} reachable, {orgs} org(s)")
+    except Exception as exc:  # noqa: BLE001 - a check reports its failure
+        result = _failed(exc)
+    (logger.info if result["ok"] else logger.error)("database: %s", result["message"])
+    return result
+
+
+@task(name="check-cache")
+def check_cache(run_id: str) -> dict[str, Any]:
+    from django.conf import settings
+    from django.core.cache import cache
+
+    logger = get_run_logger()
+    logger.info("Checking the cache (write then read)")
+    key, value = f"dalgo:platform-check:{run_id}", uuid.uuid4().hex
+    try:
+        cache.set(key, value, timeout=60)
+        read = cache.get(key)
+        cache.delete(key)
+        backend = "redis" if settings.DALGO_REDIS_URL else "file cache"
+        result = (
+            _ok(f"{backend}: write/read ok")
+            if read == value
+            else {"ok": False, "message": f"{backend}: read back {read!r} instead of what was written"}
+        )
+    except Exception as exc:  # noqa: BLE001
+        result = _failed(exc)
+    (logger.info if result["ok"] else logger.error)("cache: %s", result["message"])
+    return result
+
+
+@task(name="check-broker")
+def check_broker() -> dict[str, Any]:
+    from django.conf import settings
+
+    from dalgo.celery import app
+
+    logger = get_run_logger()
+    logger.info("Checking the Celery broker connection")
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=5)
+        result = _ok(f"{'redis' if settings.DALGO_REDIS_URL else 'filesystem'} broker reachable")
+    except Exception as exc:  # noqa: BLE001
+        result = _failed(exc)
+    (logger.info if result["ok"] else logger.error)("broker: %s", result["message"])
+    return result
+
+
+@task(name="check-data-dir")
+def check_data_dir(run_id: str) -> dict[str, Any]:
+    from django.conf import settings
+
+    logger = get_run_logger()
+    data_dir = Path(settings.DALGO_DATA_DIR)
+    logger.info("Checking the data directory %s is writable", data_dir)
+    probe = data_dir / f".platform-check-{run_id}"
+    try:
+        probe.write_text(run_id)
+        ok = probe.read_text() == run_id
+        probe.unlink()
+        result = _ok(f"{data_dir} writable") if ok else {"ok": False, "message": f"{data_dir}: read back differs"}
+    except Exception as exc:  # noqa: BLE001
+        result = _failed(exc)
+    (logger.info if result["ok"] else logger.error)("data dir: %s", result["message"])
+    return result
+
+
+@task(name="check-worker")
+def check_worker() -> dict[str, Any]:
+    import prefect
+
+    logger = get_run_logger()
+    logger.info("Checking the worker environment")
+    message = (
+        f"host {socket.gethostname()}, Python {platform.python_version()}, Prefect {prefect.__version__}, "
+        f"{sys.executable}"
+    )
+    logger.info("worker: %s", message)
+    return _ok(message)
+
+
+@flow(name="platform-check", log_prints=False, retries=0)
+def platform_check(run_id: str) -> dict[str, Any]:
+    logger = get_run_logger()
+    django_setup()
+    from django.db import close_old_connections, connections
+
+    from dalgo.runs.models import Run, RunStatus
+    from dalgo.runs.services import run_progress_set, run_transition
+
+    try:
+        run = Run.objects.get(pk=run_id)
+        if run.is_terminal:
+            logger.info("Run %s already ended (%s): nothing to do", run_id, run.status)
+            return run.result or {}
+        run_transition(run_id=run_id, to=RunStatus.RUNNING)
+        logger.info("Platform check %s started", run_id)
+
+        result: dict[str, Any] = {}
+        steps = (
+            ("database", lambda: check_database()),
+            ("cache", lambda: check_cache(run_id)),
+            ("broker", lambda: check_broker()),
+            ("data_dir", lambda: check_data_dir(run_id)),
+            ("worker", lambda: check_worker()),
+        )
+        for done, (name, step) in enumerate(steps, start=1):
+            result[name] = step()
+            run_progress_set(run_id=run_id, progress={"done": done, "total": len(steps), "current": name})
+            close_old_connections()
+
+        failed = [name for name, outcome in result.items() if not outcome["ok"]]
+        if failed:
+            error = "; ".join(f"{name}: {result[name]['message']}" for name in failed)
+            run_transition(run_id=run_id, to=RunStatus.FAILED, error=f"Checks failed: {error}", result=result)
+            logger.error("Platform check failed: %s", error)
+            raise RuntimeError(f"Checks failed: {error}")
+        run_transition(run_id=run_id, to=RunStatus.SUCCEEDED, result=result)
+        logger.info("Platform check succeeded: %d checks ok", len(result))
+        return result
+    except Run.DoesNotExist:
+        logger.error("Run %s does not exist in the app database", run_id)
+        raise
+    except RuntimeError:
+        raise
+    except Exception as exc:
+        message = f"The platform check stopped: {type(exc).__name__}: {str(exc)[:300]}"
+        try:
+            run_transition(run_id=run_id, to=RunStatus.FAILED, error=message)
+        finally:
+            logger.error(message)
+        raise
+    finally:
+        connections.close_all()
