@@ -38,7 +38,9 @@ def _domain_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except DalgoError as exc:
-            details = "".join(f"\n  {field}: {message}" for field, message in exc.fields.items())
+            details = "".join(
+                f"\n  {field}: {message}" for field, message in exc.fields.items() if message != exc.detail
+            )
             raise click.ClickException(f"{exc.detail}{details}") from None
 
     return wrapper

@@ -12,6 +12,7 @@ Imports no Django: this module only starts processes and reads DALGO_* environme
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -56,6 +57,9 @@ class Component:
 def python_module(*args: str) -> list[str]:
     """Run a module with the interpreter of this environment (the same venv as `dalgo`)."""
     return [sys.executable, "-m", *args]
+
+
+logging.getLogger("httpx").setLevel(logging.WARNING)  # readiness probes would log every poll
 
 
 def http_ok(url: str, *, accept: Callable[[httpx.Response], bool] | None = None, timeout: float = 3.0) -> Probe:
@@ -116,8 +120,13 @@ def orchestrator_component(*, prefect_api_url: str, host: str, port: int, work_p
 
 
 def prefect_worker_env(*, prefect_api_url: str, home: Path) -> dict[str, str]:
-    """Polling every second: 3.4-4.2 s from trigger to start, against 6-10 s with the defaults."""
+    """Polling every second: 3.4-4.2 s from trigger to start, against 6-10 s with the defaults.
+
+    Deployments run flows with `python -m prefect.engine` (see dalgo.orchestrator.prefect_ops), so
+    this environment's bin directory goes first on PATH."""
+    bin_dir = str(Path(sys.executable).parent)
     return {
+        "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
         **prefect_home_env(home),
         "PREFECT_API_URL": prefect_api_url,
         "PREFECT_WORKER_QUERY_SECONDS": "1",

@@ -50,7 +50,7 @@ export function SignupPage() {
             <PasswordInput
               label="Password"
               autoComplete="new-password"
-              description="At least 8 characters; not a common password."
+              description="A long password that is not a common one."
               required
               {...form.getInputProps("password")}
             />

@@ -1,3 +1,5 @@
+import { Center, Loader } from "@mantine/core";
+import { lazy, Suspense, type ReactNode } from "react";
 import type { RouteObject } from "react-router";
 import { AccountPage } from "../accounts/AccountPage";
 import { ForgotPasswordPage } from "../accounts/ForgotPasswordPage";
@@ -12,7 +14,6 @@ import { CreateOrgPage } from "../orgs/CreateOrgPage";
 import { TokensPage } from "../orgs/TokensPage";
 import { UsersPage } from "../orgs/UsersPage";
 import { OrchestratePage } from "../pipelines/OrchestratePage";
-import { SystemStatusPage } from "../system/SystemStatusPage";
 import { TransformPage } from "../transform/TransformPage";
 import { ChartsPage } from "../visualization/ChartsPage";
 import { DashboardsPage } from "../visualization/DashboardsPage";
@@ -21,6 +22,23 @@ import { HomePage } from "./HomePage";
 import { NotFoundPage } from "./NotFoundPage";
 import { RequireAuth } from "./RequireAuth";
 import { RequirePermission } from "./RequirePermission";
+
+// ECharts is heavy: load the pages that chart only when they are opened.
+const SystemStatusPage = lazy(() => import("../system/SystemStatusPage").then((m) => ({ default: m.SystemStatusPage })));
+
+function Lazy({ children }: { children: ReactNode }) {
+  return (
+    <Suspense
+      fallback={
+        <Center p="xl">
+          <Loader />
+        </Center>
+      }
+    >
+      {children}
+    </Suspense>
+  );
+}
 
 export const routes: RouteObject[] = [
   { path: "/login", element: <LoginPage /> },
@@ -45,7 +63,7 @@ export const routes: RouteObject[] = [
       { path: "/settings/users", element: <RequirePermission permission="member.view"><UsersPage /></RequirePermission> },
       { path: "/settings/tokens", element: <RequirePermission permission="token.manage"><TokensPage /></RequirePermission> },
       { path: "/settings/audit", element: <RequirePermission permission="audit.view"><AuditPage /></RequirePermission> },
-      { path: "/settings/system", element: <RequirePermission permission="system.view"><SystemStatusPage /></RequirePermission> },
+      { path: "/settings/system", element: <RequirePermission permission="system.view"><Lazy><SystemStatusPage /></Lazy></RequirePermission> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

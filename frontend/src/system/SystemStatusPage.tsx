@@ -18,7 +18,7 @@ type Run = Schemas["RunOut"];
 
 function StatusBadge({ status, testId }: { status: string; testId?: string }) {
   return (
-    <Badge color={statusColor(status)} variant="light" data-testid={testId}>
+    <Badge color={statusColor(status)} variant="light" data-testid={testId} style={{ overflow: "visible" }} miw="fit-content">
       {status}
     </Badge>
   );
@@ -85,7 +85,9 @@ function Components() {
                     <Table.Td>
                       <StatusBadge status={c.status} />
                     </Table.Td>
-                    <Table.Td>{c.latency_ms == null ? "—" : `${c.latency_ms.toFixed(1)} ms`}</Table.Td>
+                    <Table.Td style={{ whiteSpace: "nowrap" }}>
+                      {c.latency_ms == null ? "—" : `${c.latency_ms.toFixed(1)} ms`}
+                    </Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>
