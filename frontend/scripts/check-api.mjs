@@ -7,7 +7,8 @@ import { join } from "node:path";
 const dir = mkdtempSync(join(tmpdir(), "dalgo-api-"));
 const fresh = join(dir, "schema.d.ts");
 try {
-  execFileSync("npx", ["openapi-typescript", "src/api/openapi.json", "-o", fresh], { stdio: "ignore" });
+  const bin = join("node_modules", ".bin", process.platform === "win32" ? "openapi-typescript.cmd" : "openapi-typescript");
+  execFileSync(bin, ["src/api/openapi.json", "-o", fresh], { stdio: ["ignore", "ignore", "inherit"] });
   let current = "";
   try {
     current = readFileSync("src/api/schema.d.ts", "utf8");
