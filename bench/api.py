@@ -112,7 +112,7 @@ def main() -> int:
         DO_NOT_TRACK="1",
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
     )
-    log = open(data_dir / "dalgo-up.log", "w")  # noqa: SIM115
+    log = open(data_dir / "dalgo-up.log", "w")
     dalgo = Path(sys.executable).parent / "dalgo"
     proc = subprocess.Popen([str(dalgo), "up"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:

@@ -33,7 +33,7 @@ class _Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         self.messages.append(msg)  # type: ignore[arg-type]
         return "250 OK"

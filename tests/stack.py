@@ -64,7 +64,7 @@ class PrefectStack:
         self._supervisor: Supervisor | None = None
 
     def start(self) -> PrefectStack:
-        self._log = open(self.log_path, "w", buffering=1)  # noqa: SIM115 - closed in stop()
+        self._log = open(self.log_path, "w", buffering=1)
         components = [
             prefect_server_component(home=self.prefect_home, host="127.0.0.1", port=self.prefect_port, ui=False),
             orchestrator_component(prefect_api_url=self.prefect_api_url, host="127.0.0.1",

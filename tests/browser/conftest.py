@@ -124,7 +124,7 @@ class Steps:
             try:
                 page.screenshot(path=str(path), full_page=True)
                 saved.append(path)
-            except Exception:  # noqa: BLE001 - best effort while reporting a failure
+            except Exception:
                 pass
         return saved
 

@@ -37,7 +37,7 @@ def prefect_stack(django_db_setup: None, django_db_blocker: Any) -> Iterator[Pre
     extra_env["DALGO_CELERY_EAGER"] = "false"
     stack = PrefectStack(extra_env=extra_env)
     stack.start()
-    print(f"\nPrefect test stack ready in {stack.timings['total']:.1f}s: {stack.timings}")  # noqa: T201
+    print(f"\nPrefect test stack ready in {stack.timings['total']:.1f}s: {stack.timings}")
     try:
         yield stack
     finally:

@@ -35,7 +35,7 @@ def test_platform_check_succeeds_with_logs(orchestrator_url: str) -> None:
         assert time.monotonic() < deadline, f"run still {run.status}"
         time.sleep(0.25)
     total = time.monotonic() - started
-    print(f"\nplatform check: running after {running_seen_at:.1f}s, finished after {total:.1f}s")  # noqa: T201
+    print(f"\nplatform check: running after {running_seen_at:.1f}s, finished after {total:.1f}s")
 
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert run.error == ""

@@ -26,7 +26,7 @@ def celery_processes(env: dict[str, str], *, beat: bool, logdir: Path) -> Iterat
     if beat:
         commands.append(["beat", "--loglevel", "INFO", "-s", str(logdir / "beat-schedule")])
     for i, args in enumerate(commands):
-        log = open(logdir / f"celery-{i}.log", "w")  # noqa: SIM115 - closed with the process
+        log = open(logdir / f"celery-{i}.log", "w")
         procs.append(
             (
                 subprocess.Popen(
@@ -42,7 +42,7 @@ def celery_processes(env: dict[str, str], *, beat: bool, logdir: Path) -> Iterat
     try:
         yield
     finally:
-        for proc, log in procs:
+        for proc, _log in procs:
             proc.terminate()
         for proc, log in procs:
             try:
