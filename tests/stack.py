@@ -22,6 +22,7 @@ from pathlib import Path
 
 from dalgo.supervisor import (
     Supervisor,
+    bytecode_cache_apply,
     orchestrator_component,
     prefect_server_component,
     prefect_worker_component,
@@ -59,6 +60,8 @@ class PrefectStack:
             **(extra_env or {}),
         }
         self.env.pop("PREFECT_API_KEY", None)
+        # Shared across sessions: the worker starts a Python process per flow run.
+        bytecode_cache_apply(self.env, Path(tempfile.gettempdir()) / "dalgo-test-pycache")
         self.timings: dict[str, float] = {}
         self._log = None
         self._supervisor: Supervisor | None = None
@@ -67,14 +70,22 @@ class PrefectStack:
         self._log = open(self.log_path, "w", buffering=1)
         components = [
             prefect_server_component(home=self.prefect_home, host="127.0.0.1", port=self.prefect_port, ui=False),
-            orchestrator_component(prefect_api_url=self.prefect_api_url, host="127.0.0.1",
-                                   port=self.orchestrator_port, work_pool=self.work_pool, home=self.prefect_home),
-            prefect_worker_component(prefect_api_url=self.prefect_api_url, work_pool=self.work_pool,
-                                     home=self.prefect_home, orchestrator_url=self.orchestrator_url,
-                                     name="dalgo-test-worker"),
+            orchestrator_component(
+                prefect_api_url=self.prefect_api_url,
+                host="127.0.0.1",
+                port=self.orchestrator_port,
+                work_pool=self.work_pool,
+                home=self.prefect_home,
+            ),
+            prefect_worker_component(
+                prefect_api_url=self.prefect_api_url,
+                work_pool=self.work_pool,
+                home=self.prefect_home,
+                orchestrator_url=self.orchestrator_url,
+                name="dalgo-test-worker",
+            ),
         ]
-        self._supervisor = Supervisor(components, output=self._log, colour=False, base_env=self.env,
-                                      stop_timeout=8.0)
+        self._supervisor = Supervisor(components, output=self._log, colour=False, base_env=self.env, stop_timeout=8.0)
         started = time.monotonic()
         try:
             self.timings = self._supervisor.start()

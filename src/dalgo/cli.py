@@ -21,10 +21,13 @@ GROUPS: dict[str, tuple[str, ...]] = {
 
 
 def _django_setup() -> None:
+    import logging
+
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dalgo.settings")
     import django
 
     django.setup()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per HTTP call otherwise
 
 
 def _domain_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -81,14 +84,21 @@ def _web_url() -> str:
     return f"http://{host}:{os.environ.get('DALGO_WEB_PORT') or 8000}"
 
 
-def _up(only: set[str] | None, on_ready: Callable[[dict[str, float]], None] | None = None) -> int:
-    from dalgo.supervisor import Supervisor, embedded_components, embedded_env
+def _up(
+    only: set[str] | None, on_ready: Callable[[dict[str, float]], None] | None = None, *, prepared: bool = False
+) -> int:
+    from pathlib import Path
+
+    from dalgo.supervisor import Supervisor, bytecode_cache_apply, embedded_components, embedded_env
 
     os.environ.update(embedded_env())
+    bytecode_cache_apply(
+        os.environ, Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dalgo" / "pycache"
+    )
     components = embedded_components(only)
     if not components:
         raise click.UsageError("nothing to run: --only matched no component")
-    if any(c.name == "web" for c in components):
+    if not prepared and any(c.name == "web" for c in components):
         click.echo(f"dalgo: preparing the app database in {os.environ['DALGO_DATA_DIR']}")
         _django_setup()
         _prepare_web()
@@ -111,9 +121,13 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--only", "only", metavar="COMPONENTS",
-              help="Comma-separated components to run: web, celery (celery-worker, celery-beat), orchestrator, "
-                   "prefect (prefect-server, prefect-worker). Default: all.")
+@click.option(
+    "--only",
+    "only",
+    metavar="COMPONENTS",
+    help="Comma-separated components to run: web, celery (celery-worker, celery-beat), orchestrator, "
+    "prefect (prefect-server, prefect-worker). Default: all.",
+)
 def up(only: str | None) -> None:
     """Run every Dalgo process in the foreground (Ctrl-C stops them all).
 
@@ -144,12 +158,13 @@ def demo(only: str | None) -> None:
     def print_logins(_: dict[str, float] | None = None) -> None:
         click.echo("")
         click.echo(f"Dalgo demo at {_web_url()}: log in as")
+        width = max((len(email) for email, _, _ in logins), default=0)
         for email, password, role in logins:
-            click.echo(f"  {role:<12} {email}  password: {password}")
+            click.echo(f"  {role:<12} {email:<{width}}  password: {password}")
         click.echo("")
 
     print_logins()
-    sys.exit(_up(_parse_only(only), on_ready=print_logins))
+    sys.exit(_up(_parse_only(only), on_ready=print_logins, prepared=True))
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

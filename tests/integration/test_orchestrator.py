@@ -57,8 +57,16 @@ def test_reconcile_is_idempotent(client: OrchestratorClient, orchestrator_url: s
     for changed_spec in (
         spec.model_copy(update={"parameters": {"lines": 2}}),
         spec.model_copy(update={"parameters": {"lines": 2}, "cron": "0 3 * * *", "timezone": "Asia/Kolkata"}),
-        spec.model_copy(update={"parameters": {"lines": 2}, "cron": "0 3 * * *", "timezone": "Asia/Kolkata",
-                                "paused": True, "tags": ["x"], "description": "nightly"}),
+        spec.model_copy(
+            update={
+                "parameters": {"lines": 2},
+                "cron": "0 3 * * *",
+                "timezone": "Asia/Kolkata",
+                "paused": True,
+                "tags": ["x"],
+                "description": "nightly",
+            }
+        ),
     ):
         out = client.deployment_reconcile(name, changed_spec)
         assert (out.created, out.changed) == (False, True)

@@ -1,14 +1,24 @@
-import { Alert, Badge, Button, Card, Group, PasswordInput, Stack, Text, Title } from "@mantine/core";
+import { Alert, Badge, Button, Card, Group, PasswordInput, Stack, Text, TextInput, Title } from "@mantine/core";
+import { useQueryClient } from "@tanstack/react-query";
 import { useForm } from "@mantine/form";
 import { notifications } from "@mantine/notifications";
 import { client, unwrap } from "../api/client";
 import { ApiErrorAlert } from "../app/ApiErrorAlert";
-import { useSession } from "../app/session";
+import { meQueryKey, useSession } from "../app/session";
 import { useApiMutation } from "../app/useApiMutation";
 
-/** Profile (read-only) and password change. */
+/** Profile (name, email verification) and password change. */
 export function AccountPage() {
   const { me } = useSession();
+  const queryClient = useQueryClient();
+  const profile = useForm({ initialValues: { name: me.user.name } });
+  const rename = useApiMutation((v: { name: string }) => unwrap(client.PATCH("/api/me", { body: v })), {
+    form: profile,
+    onSuccess: (newMe) => {
+      queryClient.setQueryData(meQueryKey, newMe);
+      notifications.show({ color: "green", message: "Your name has been saved." });
+    },
+  });
   const form = useForm({
     initialValues: { current_password: "", new_password: "", confirm: "" },
     validate: { confirm: (v, values) => (v !== values.new_password ? "The passwords do not match." : null) },
@@ -37,12 +47,15 @@ export function AccountPage() {
       <Title order={2}>Your account</Title>
       <Card withBorder>
         <Stack gap="xs">
-          <Group>
-            <Text fw={500} w={80}>
-              Name
-            </Text>
-            <Text>{me.user.name || "—"}</Text>
-          </Group>
+          <form onSubmit={profile.onSubmit((v) => rename.mutate(v))}>
+            <Group align="flex-end">
+              <TextInput label="Name" {...profile.getInputProps("name")} style={{ flex: 1 }} />
+              <Button type="submit" variant="light" loading={rename.isPending} data-testid="profile-save">
+                Save
+              </Button>
+            </Group>
+          </form>
+          <ApiErrorAlert error={rename.error} />
           <Group>
             <Text fw={500} w={80}>
               Email

@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { client, storedOrg, storeOrg, unwrap, type Schemas } from "../api/client";
 
@@ -45,12 +45,10 @@ export function OrgProvider({ me, children }: { me: Me; children: ReactNode }) {
   const queryClient = useQueryClient();
   const [slug, setSlug] = useState<string | null>(() => chooseOrg(me, storedOrg()));
 
-  // Keep the choice valid when the user's orgs change (joined, created, removed).
+  // `slug` is the user's choice; `chosen` is valid for the orgs they have now (a just-created org
+  // appears once /api/me is refetched; a removed one falls back to another).
   const chosen = chooseOrg(me, slug);
-  useEffect(() => {
-    if (chosen !== slug) setSlug(chosen);
-    if (chosen !== storedOrg()) storeOrg(chosen);
-  }, [chosen, slug]);
+  if (chosen !== storedOrg()) storeOrg(chosen);
 
   const switchOrg = useCallback(
     (next: string) => {

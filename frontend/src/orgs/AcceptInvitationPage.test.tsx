@@ -26,7 +26,7 @@ describe("AcceptInvitationPage", () => {
     const { calls } = mockApi({
       "GET /api/invitations/tok": () => inv(false),
       "GET /api/me": anonymous,
-      "POST /api/invitations/tok/accept": () => makeMe([{ slug: "acme", name: "Acme NGO" }]),
+      "POST /api/invitations/tok/accept": () => ({ ...makeMe([{ slug: "acme", name: "Acme NGO" }]), joined_org: "acme" }),
     });
     renderPage(<AcceptInvitationPage />, opts);
     expect(await screen.findByText("Acme NGO", { selector: "td" })).toBeInTheDocument();

@@ -37,8 +37,7 @@ export function AcceptInvitationPage() {
     {
       form,
       onSuccess: (newMe) => {
-        const joined = newMe.orgs.find((o) => o.name === invitation.data?.org_name);
-        if (joined) storeOrg(joined.slug);
+        storeOrg(newMe.joined_org);
         queryClient.clear();
         queryClient.setQueryData(meQueryKey, newMe);
         navigate("/", { replace: true });

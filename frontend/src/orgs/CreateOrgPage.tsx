@@ -1,22 +1,25 @@
-import { Button, Card, Stack, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Button, Card, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useQueryClient } from "@tanstack/react-query";
 import { useNavigate } from "react-router";
-import { client, storeOrg, unwrap } from "../api/client";
+import { client, unwrap } from "../api/client";
 import { ApiErrorAlert } from "../app/ApiErrorAlert";
-import { meQueryKey } from "../app/session";
+import { meQueryKey, useConfig, useSession } from "../app/session";
 import { useApiMutation } from "../app/useApiMutation";
 
 /** Shown to a signed-in user who belongs to no org (and at /create-org). */
 export function CreateOrgPage() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
+  const { me, switchOrg } = useSession();
+  const config = useConfig();
+  const closed = config.data && !config.data.signup_creates_orgs && !me.user.is_platform_admin;
   const form = useForm({ initialValues: { name: "" } });
   const create = useApiMutation((body: typeof form.values) => unwrap(client.POST("/api/orgs", { body })), {
     form,
     onSuccess: async (org) => {
-      storeOrg(org.slug);
       await queryClient.invalidateQueries({ queryKey: meQueryKey });
+      switchOrg(org.slug);
       navigate("/");
     },
   });
@@ -27,6 +30,12 @@ export function CreateOrgPage() {
         An organisation holds your warehouse, sources, pipelines, charts and dashboards, and the colleagues you
         invite. If a colleague already set one up, ask them for an invitation instead.
       </Text>
+      {closed ? (
+        <Alert color="blue" variant="light" title="Ask for an invitation" data-testid="org-creation-closed">
+          On this Dalgo deployment organisations are created by the platform operator. Ask your organisation's
+          admin to invite {me.user.email}.
+        </Alert>
+      ) : (
       <Card withBorder>
         <form onSubmit={form.onSubmit((v) => create.mutate(v))}>
           <Stack>
@@ -38,6 +47,7 @@ export function CreateOrgPage() {
           </Stack>
         </form>
       </Card>
+      )}
     </Stack>
   );
 }

@@ -37,13 +37,17 @@ function InviteModal({ opened, onClose }: { opened: boolean; onClose: () => void
       invalidate: [["org", slug, "invitations"]],
       onSuccess: (inv) => {
         notifications.show({ color: "green", message: `Invitation sent to ${inv.email}.` });
-        form.reset();
-        onClose();
+        close();
       },
     },
   );
+  const close = () => {
+    form.reset();
+    invite.reset();
+    onClose();
+  };
   return (
-    <Modal opened={opened} onClose={onClose} title="Invite someone">
+    <Modal opened={opened} onClose={close} title="Invite someone">
       <form onSubmit={form.onSubmit((v) => invite.mutate(v))}>
         <Stack>
           <ApiErrorAlert error={invite.error} title="Could not invite" />
@@ -55,7 +59,7 @@ function InviteModal({ opened, onClose }: { opened: boolean; onClose: () => void
             {...form.getInputProps("role")}
           />
           <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
+            <Button variant="default" onClick={close}>
               Cancel
             </Button>
             <Button type="submit" loading={invite.isPending} data-testid="invite-submit">

@@ -59,6 +59,27 @@ def user_create(*, email: str, password: str, name: str = "") -> User:
     return user
 
 
+@transaction.atomic
+def user_profile_update(*, user: User, name: str) -> User:
+    name = (name or "").strip()
+    if len(name) > 150:
+        raise field_error("name", "The name is longer than 150 characters.")
+    before = user.name
+    if name != before:
+        user.name = name
+        user.save(update_fields=["name"])
+        audit_record(
+            action="user.profile_update",
+            actor=user,
+            target_type="user",
+            target_id=user.pk,
+            target_label=user.email,
+            before={"name": before},
+            after={"name": name},
+        )
+    return user
+
+
 def _throttle_keys(email: str, ip: str | None) -> list[str]:
     digest = hashlib.sha256(email.encode()).hexdigest()[:24]
     return [f"dalgo:login-fail:{digest}:{ip}", f"dalgo:login-fail-ip:{ip}"]

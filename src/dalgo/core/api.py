@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from ninja import Router
+from ninja import Router, Schema
+from ninja.responses import codes_4xx, codes_5xx
 
 from dalgo.core.errors import NotAuthenticated, NotFound, PermissionDenied, field_error
 
@@ -31,6 +32,14 @@ ORG_HEADER = "X-Dalgo-Org"
 PERMISSION_KEY = "x-dalgo-permission"
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ErrorOut(Schema):
+    """The one error shape: what went wrong, a stable code, and the reason per field."""
+
+    detail: str
+    code: str
+    fields: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -156,6 +165,12 @@ class DalgoRouter(Router):
             raise ValueError(f"{methods} {path}: every route declares a permission")
         extra = dict(kwargs.pop("openapi_extra", None) or {})
         extra[PERMISSION_KEY] = permission
+        # Declare the error shape on every route so clients' generated types include it.
+        response = kwargs.pop("response", None)
+        responses: dict[Any, Any] = dict(response) if isinstance(response, dict) else {200: response}
+        responses.setdefault(codes_4xx, ErrorOut)
+        responses.setdefault(codes_5xx, ErrorOut)
+        kwargs["response"] = responses
 
         def decorator(view: F) -> F:
             # Runs as ninja's auth step: before the body is parsed, so 401/403/404 come first.

@@ -36,7 +36,8 @@ app = FastAPI(title="Dalgo orchestrator", version="1", lifespan=lifespan)
 
 
 def prefect(request: Request) -> PrefectClient:
-    return request.app.state.prefect
+    client: PrefectClient = request.app.state.prefect
+    return client
 
 
 @app.exception_handler(prefect_ops.NotFoundError)

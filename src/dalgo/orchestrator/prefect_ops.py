@@ -25,12 +25,11 @@ from prefect.client.schemas.filters import (
     TaskRunFilter,
     TaskRunFilterId,
 )
-from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.objects import FlowRun, Log, State, StateType
 from prefect.client.schemas.responses import DeploymentResponse
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.client.schemas.sorting import LogSort
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
-from prefect.states import State
 
 from dalgo.orchestrator import config
 from dalgo.orchestrator.schemas import (
@@ -251,7 +250,7 @@ def flow_run_out(flow_run: FlowRun) -> FlowRunOut:
     return FlowRunOut(
         flow_run_id=str(flow_run.id),
         state=state.type.value if state else "PENDING",
-        state_name=state.name if state else "Pending",
+        state_name=(state.name or state.type.value.title()) if state else "Pending",
         message=(state.message or None) if state else None,
         start_time=flow_run.start_time,
         end_time=flow_run.end_time,
@@ -293,7 +292,7 @@ async def run_logs(client: PrefectClient, *, flow_run_id: str, offset: int, limi
     run_id = (await _flow_run(client, flow_run_id)).id
     offset, limit = max(0, offset), max(1, limit)
     log_filter = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id]))
-    logs = []
+    logs: list[Log] = []
     while len(logs) < limit:
         page_size = min(PREFECT_PAGE, limit - len(logs))
         page = await client.read_logs(

@@ -8,6 +8,7 @@ from django.contrib.auth import login
 from django.http import HttpRequest
 from ninja import Query, Schema, Status
 
+from dalgo.accounts import services as account_services
 from dalgo.accounts.models import User
 from dalgo.core.api import AUTHENTICATED, PUBLIC, DalgoRouter, ctx_of
 from dalgo.core.errors import PermissionDenied
@@ -40,6 +41,14 @@ class MeOut(Schema):
     user: UserOut
     orgs: list[OrgOut]
     last_org: str | None
+
+
+class MeUpdateIn(Schema):
+    name: str
+
+
+class InvitationAcceptedOut(MeOut):
+    joined_org: str
 
 
 class ConfigOut(Schema):
@@ -226,6 +235,12 @@ def me(request: HttpRequest) -> MeOut:
     return _me(ctx_of(request).require_user)
 
 
+@router.patch("/me", permission=AUTHENTICATED, response=MeOut)
+def me_update(request: HttpRequest, payload: MeUpdateIn) -> MeOut:
+    user = account_services.user_profile_update(user=ctx_of(request).require_user, name=payload.name)
+    return _me(user)
+
+
 @router.post("/orgs", permission=AUTHENTICATED, response={201: OrgOut})
 def org_create(request: HttpRequest, payload: OrgCreateIn) -> Status[OrgOut]:
     user = ctx_of(request).require_user
@@ -311,15 +326,15 @@ def invitation_show(request: HttpRequest, token: str) -> InvitationPublicOut:
     )
 
 
-@router.post("/invitations/{token}/accept", permission=PUBLIC, response=MeOut)
-def invitation_accept(request: HttpRequest, token: str, payload: InvitationAcceptIn) -> MeOut:
+@router.post("/invitations/{token}/accept", permission=PUBLIC, response=InvitationAcceptedOut)
+def invitation_accept(request: HttpRequest, token: str, payload: InvitationAcceptIn) -> InvitationAcceptedOut:
     ctx = ctx_of(request)
-    user, _membership = services.invitation_accept(
+    user, membership = services.invitation_accept(
         raw_token=token, current_user=ctx.user, name=payload.name, password=payload.password
     )
     if ctx.user is None:
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    return _me(user)
+    return InvitationAcceptedOut(**_me(user).dict(), joined_org=membership.org.slug)
 
 
 @router.get("/tokens", permission="token.manage", response=list[TokenOut])

@@ -13,6 +13,7 @@ import platform
 import socket
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +149,7 @@ def platform_check(run_id: str) -> dict[str, Any]:
         logger.info("Platform check %s started", run_id)
 
         result: dict[str, Any] = {}
-        steps = (
+        steps: tuple[tuple[str, Callable[[], dict[str, Any]]], ...] = (
             ("database", lambda: check_database()),
             ("cache", lambda: check_cache(run_id)),
             ("broker", lambda: check_broker()),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 UI_DIR = Path(__file__).parent / "static" / "ui"
@@ -18,3 +18,8 @@ def spa(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(index.read_text(), content_type="text/html")
     response["Cache-Control"] = "no-cache"
     return response
+
+
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    """Unknown API paths answer in the API's error shape, not with an HTML page."""
+    return JsonResponse({"detail": "No such API endpoint.", "code": "not_found", "fields": {}}, status=404)

@@ -139,7 +139,9 @@ def test_password_reset_by_email(api: Api, mailbox: Mailbox) -> None:
     weak = api.post("/api/auth/password/reset", {**params, "new_password": "abc"})
     assert weak.status_code == 400
     assert "new_password" in weak.json()["fields"]
-    forged = api.post("/api/auth/password/reset", {**params, "token": "1-forged", "new_password": "a-new-long-secret-42"})
+    forged = api.post(
+        "/api/auth/password/reset", {**params, "token": "1-forged", "new_password": "a-new-long-secret-42"}
+    )
     assert forged.status_code == 400
     assert forged.json()["fields"]["token"]
 
@@ -188,3 +190,14 @@ def test_memberships_listed_in_me(api: Api) -> None:
     assert me["orgs"][0]["role"] == "analyst"
     assert "chart.edit" in me["orgs"][0]["permissions"]
     assert "member.manage" not in me["orgs"][0]["permissions"]
+
+
+def test_update_own_name(api: Api) -> None:
+    user = make_user("meena@example.org", name="M")
+    api.login(user)
+    assert api.patch("/api/me", {"name": "  Meena Kumari "}).json()["user"]["name"] == "Meena Kumari"
+    too_long = api.patch("/api/me", {"name": "x" * 151})
+    assert too_long.status_code == 400
+    assert "name" in too_long.json()["fields"]
+    user.refresh_from_db()
+    assert user.name == "Meena Kumari"

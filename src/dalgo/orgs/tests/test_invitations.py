@@ -45,6 +45,7 @@ def test_invite_a_new_person_who_accepts_and_joins_with_the_role(two_orgs: TwoOr
     accepted = guest.post(f"/api/invitations/{token}/accept", {"name": "New", "password": PASSWORD})
     assert accepted.status_code == 200, accepted.content
     me = accepted.json()
+    assert me["joined_org"] == two_orgs.a.slug
     assert [(o["slug"], o["role"]) for o in me["orgs"]] == [(two_orgs.a.slug, "analyst")]
     assert me["user"]["email_verified"] is True
     guest.org = two_orgs.a.slug
@@ -143,10 +144,14 @@ def test_duplicate_invitation_is_409(two_orgs: TwoOrgs) -> None:
 
 
 def test_nobody_invites_above_their_own_role(two_orgs: TwoOrgs) -> None:
-    response = two_orgs.as_role("admin").post("/api/org/invitations", {"email": "boss@example.org", "role": "super-admin"})
+    response = two_orgs.as_role("admin").post(
+        "/api/org/invitations", {"email": "boss@example.org", "role": "super-admin"}
+    )
     assert response.status_code == 403
     assert response.json()["code"] == "role_escalation"
     assert response.json()["fields"] == {"role": "Above your own role."}
     assert not Invitation.objects.exists()
-    ok = two_orgs.as_role("super-admin").post("/api/org/invitations", {"email": "boss@example.org", "role": "super-admin"})
+    ok = two_orgs.as_role("super-admin").post(
+        "/api/org/invitations", {"email": "boss@example.org", "role": "super-admin"}
+    )
     assert ok.status_code == 201
