@@ -128,9 +128,11 @@ def main() -> int:
                 print("the server did not become healthy")
                 return 1
             time.sleep(1)
-        token = subprocess.run(
-            [sys.executable, "-c", SEED], env=env, check=True, capture_output=True, text=True
-        ).stdout.strip().splitlines()[-1]
+        token = (
+            subprocess.run([sys.executable, "-c", SEED], env=env, check=True, capture_output=True, text=True)
+            .stdout.strip()
+            .splitlines()[-1]
+        )
 
         auth = {"Authorization": f"Bearer {token}"}
         print(f"{args.clients} clients, {args.seconds:.0f} s each, production mode (PostgreSQL + Redis)")

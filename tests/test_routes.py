@@ -18,14 +18,15 @@ from dalgo.runs.models import Run
 from tests.fixtures import TwoOrgs
 
 SCHEMA = ninja_api.get_openapi_schema()
-ROUTES = [
-    (method.upper(), path, op)
-    for path, ops in SCHEMA["paths"].items()
-    for method, op in ops.items()
-]
+ROUTES = [(method.upper(), path, op) for path, ops in SCHEMA["paths"].items() for method, op in ops.items()]
 ORG_ROUTES = [(m, p, op) for m, p, op in ROUTES if op.get(PERMISSION_KEY) not in (PUBLIC, AUTHENTICATED)]
-MISSING_ID = {"user_id": "999999", "invitation_id": "999999", "token_id": "999999",
-              "run_id": "00000000-0000-0000-0000-000000000000", "token": "not-a-real-token"}
+MISSING_ID = {
+    "user_id": "999999",
+    "invitation_id": "999999",
+    "token_id": "999999",
+    "run_id": "00000000-0000-0000-0000-000000000000",
+    "token": "not-a-real-token",
+}
 
 
 def _route_id(route: tuple[str, str, dict[str, Any]]) -> str:

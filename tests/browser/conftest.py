@@ -116,6 +116,12 @@ class Steps:
         self.current = name
         return self
 
+    def __enter__(self) -> Steps:
+        return self
+
+    def __exit__(self, *exc: object) -> bool:
+        return False
+
     def screenshot_all(self) -> list[Path]:
         ARTIFACTS.mkdir(exist_ok=True)
         saved = []

@@ -117,5 +117,12 @@ def test_health_reports_every_component(api: object, settings: object) -> None:
 
     names = [c["name"] for c in components_health()]
     assert names == [
-        "web", "database", "cache", "broker", "celery-beat", "orchestrator", "prefect", "prefect-worker",
+        "web",
+        "database",
+        "cache",
+        "broker",
+        "celery-beat",
+        "orchestrator",
+        "prefect",
+        "prefect-worker",
     ]
