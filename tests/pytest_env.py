@@ -9,7 +9,8 @@ import tempfile
 
 _data_dir = tempfile.mkdtemp(prefix="dalgo-test-")
 os.environ.setdefault("DALGO_DATA_DIR", _data_dir)
-os.environ.setdefault("DALGO_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/dalgo")
+# One database per session (pytest-django creates test_<name>), so parallel runs never collide.
+os.environ.setdefault("DALGO_DATABASE_URL", f"postgresql://postgres@127.0.0.1:5432/dalgo_{os.getpid()}")
 os.environ.setdefault("DALGO_REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("DALGO_BASE_URL", "http://testserver")
 os.environ.setdefault("DALGO_CELERY_EAGER", "true")

@@ -12,7 +12,6 @@ import os
 import platform
 import socket
 import sys
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,86 +34,56 @@ def _ok(message: str) -> dict[str, Any]:
     return {"ok": True, "message": message}
 
 
-def _failed(exc: BaseException) -> dict[str, Any]:
-    return {"ok": False, "message": f"{type(exc).__name__}: {str(exc)[:300]}"}
+def _checked(name: str, check: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run one of the health checks web uses, log what it found, return {"ok", "message"}."""
+    from dalgo.system.health import timed_check
+
+    logger = get_run_logger()
+    label = name.replace("_", " ")
+    logger.info("Checking %s", label)
+    outcome = timed_check(name, check)
+    result = {"ok": outcome["status"] == "ok", "message": f"{outcome.get('message', '')} ({outcome['latency_ms']} ms)"}
+    (logger.info if result["ok"] else logger.error)("%s: %s", label, result["message"])
+    return result
 
 
 @task(name="check-database")
 def check_database() -> dict[str, Any]:
-    from django.db import connection
+    from dalgo.system.health import database_check
 
-    from dalgo.orgs.models import Org
-
-    logger = get_run_logger()
-    logger.info("Checking the app database")
-    try:
-        orgs = Org.objects.count()
-        result = _ok(f"{connection.vendor} reachable, {orgs} org(s)")
-    except Exception as exc:  # noqa: BLE001 - a check reports its failure
-        result = _failed(exc)
-    (logger.info if result["ok"] else logger.error)("database: %s", result["message"])
-    return result
+    return _checked("database", database_check)
 
 
 @task(name="check-cache")
 def check_cache(run_id: str) -> dict[str, Any]:
-    from django.conf import settings
-    from django.core.cache import cache
+    from dalgo.system.health import cache_check
 
-    logger = get_run_logger()
-    logger.info("Checking the cache (write then read)")
-    key, value = f"dalgo:platform-check:{run_id}", uuid.uuid4().hex
-    try:
-        cache.set(key, value, timeout=60)
-        read = cache.get(key)
-        cache.delete(key)
-        backend = "redis" if settings.DALGO_REDIS_URL else "file cache"
-        result = (
-            _ok(f"{backend}: write/read ok")
-            if read == value
-            else {"ok": False, "message": f"{backend}: read back {read!r} instead of what was written"}
-        )
-    except Exception as exc:  # noqa: BLE001
-        result = _failed(exc)
-    (logger.info if result["ok"] else logger.error)("cache: %s", result["message"])
-    return result
+    return _checked("cache", lambda: cache_check(f"dalgo:platform-check:{run_id}"))
 
 
 @task(name="check-broker")
 def check_broker() -> dict[str, Any]:
+    from dalgo.system.health import broker_check
+
+    return _checked("broker", broker_check)
+
+
+def _data_dir_check(run_id: str) -> dict[str, Any]:
     from django.conf import settings
 
-    from dalgo.celery import app
-
-    logger = get_run_logger()
-    logger.info("Checking the Celery broker connection")
-    try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=5)
-        result = _ok(f"{'redis' if settings.DALGO_REDIS_URL else 'filesystem'} broker reachable")
-    except Exception as exc:  # noqa: BLE001
-        result = _failed(exc)
-    (logger.info if result["ok"] else logger.error)("broker: %s", result["message"])
-    return result
+    data_dir = Path(settings.DALGO_DATA_DIR)
+    probe = data_dir / f".platform-check-{run_id}"
+    probe.write_text(run_id)
+    ok = probe.read_text() == run_id
+    probe.unlink()
+    return (
+        {"message": f"{data_dir} writable"} if ok else {"status": "down", "message": f"{data_dir}: read back differs"}
+    )
 
 
 @task(name="check-data-dir")
 def check_data_dir(run_id: str) -> dict[str, Any]:
-    from django.conf import settings
-
-    logger = get_run_logger()
-    data_dir = Path(settings.DALGO_DATA_DIR)
-    logger.info("Checking the data directory %s is writable", data_dir)
-    probe = data_dir / f".platform-check-{run_id}"
-    try:
-        probe.write_text(run_id)
-        ok = probe.read_text() == run_id
-        probe.unlink()
-        result = _ok(f"{data_dir} writable") if ok else {"ok": False, "message": f"{data_dir}: read back differs"}
-    except Exception as exc:  # noqa: BLE001
-        result = _failed(exc)
-    (logger.info if result["ok"] else logger.error)("data dir: %s", result["message"])
-    return result
+    return _checked("data_dir", lambda: _data_dir_check(run_id))
 
 
 @task(name="check-worker")

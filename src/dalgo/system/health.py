@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -20,7 +21,8 @@ from dalgo.runs.orchestrator_client import OrchestratorClient
 Component = dict[str, Any]
 
 
-def _timed(name: str, check: Callable[[], dict[str, Any]]) -> Component:
+def timed_check(name: str, check: Callable[[], dict[str, Any]]) -> Component:
+    """Run one check: its status (ok unless it says otherwise or raises), message and latency."""
     started = time.perf_counter()
     try:
         detail = check()
@@ -32,26 +34,27 @@ def _timed(name: str, check: Callable[[], dict[str, Any]]) -> Component:
     return {"name": name, "status": status, "latency_ms": round((time.perf_counter() - started) * 1000, 1), **detail}
 
 
-def _database() -> dict[str, Any]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        cursor.fetchone()
-    return {"message": connection.vendor}
+def database_check() -> dict[str, Any]:
+    from dalgo.orgs.models import Org
+
+    return {"message": f"{connection.vendor} reachable, {Org.objects.count()} org(s)"}
 
 
-def _cache() -> dict[str, Any]:
-    cache.set("dalgo:health:probe", "1", timeout=30)
-    if cache.get("dalgo:health:probe") != "1":
-        return {"status": "down", "message": "cache did not return what was written"}
-    return {"message": "redis" if settings.DALGO_REDIS_URL else "file cache"}
+def cache_check(key: str = "dalgo:health:probe") -> dict[str, Any]:
+    value = uuid.uuid4().hex
+    cache.set(key, value, timeout=30)
+    backend = "redis" if settings.DALGO_REDIS_URL else "file cache"
+    if cache.get(key) != value:
+        return {"status": "down", "message": f"{backend}: did not return what was written"}
+    return {"message": f"{backend}: write/read ok"}
 
 
-def _broker() -> dict[str, Any]:
+def broker_check() -> dict[str, Any]:
     from dalgo.celery import app
 
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=3)
-    return {"message": "redis" if settings.DALGO_REDIS_URL else "filesystem"}
+    return {"message": f"{'redis' if settings.DALGO_REDIS_URL else 'filesystem'} broker reachable"}
 
 
 def _celery_beat() -> dict[str, Any]:
@@ -84,15 +87,15 @@ def _orchestrator_and_prefect() -> list[Component]:
 
 def components_health() -> list[Component]:
     local = [
-        ("database", _database),
-        ("cache", _cache),
-        ("broker", _broker),
+        ("database", database_check),
+        ("cache", cache_check),
+        ("broker", broker_check),
         ("celery-beat", _celery_beat),
     ]
     with ThreadPoolExecutor(max_workers=2) as pool:
         remote = pool.submit(_orchestrator_and_prefect)
         results = [{"name": "web", "status": "ok", "latency_ms": 0.0}]
-        results += [_timed(name, check) for name, check in local]
+        results += [timed_check(name, check) for name, check in local]
         results += remote.result()
     return results
 
