@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -56,9 +57,10 @@ def fresh_database() -> str:
     return f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
 
 
-async def load(url: str, headers: dict[str, str], seconds: float, clients: int) -> dict[str, float]:
+async def load(url: str, headers: dict[str, str], seconds: float, clients: int) -> dict[str, Any]:
     latencies: list[float] = []
     errors = 0
+    error_kinds: dict[str, int] = {}
     deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(headers=headers, limits=limits, timeout=30) as client:
@@ -69,11 +71,16 @@ async def load(url: str, headers: dict[str, str], seconds: float, clients: int) 
                 started = time.perf_counter()
                 try:
                     response = await client.get(url)
-                    ok = response.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
+                    kind = "" if response.status_code == 200 else f"HTTP {response.status_code}"
+                    if response.status_code == 503 and url.endswith("/health"):
+                        down = [c["name"] for c in response.json()["components"] if c["status"] != "ok"]
+                        kind += f" ({', '.join(down)} down)"
+                except httpx.HTTPError as exc:
+                    kind = type(exc).__name__
                 latencies.append(time.perf_counter() - started)
-                errors += 0 if ok else 1
+                if kind:
+                    errors += 1
+                    error_kinds[kind] = error_kinds.get(kind, 0) + 1
 
         started = time.perf_counter()
         await asyncio.gather(*(one_client() for _ in range(clients)))
@@ -85,6 +92,7 @@ async def load(url: str, headers: dict[str, str], seconds: float, clients: int) 
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
         "errors": errors,
+        "error_kinds": error_kinds,
     }
 
 
@@ -92,6 +100,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="uvicorn worker processes")
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="dalgo-bench-"))
@@ -109,6 +118,7 @@ def main() -> int:
         DALGO_PREFECT_API_URL=f"http://127.0.0.1:{prefect}/api",
         DALGO_PREFECT_WORK_POOL="dalgo-bench",
         DALGO_LOG_LEVEL="WARNING",
+        DALGO_WEB_WORKERS=str(args.workers),
         DO_NOT_TRACK="1",
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
     )
@@ -145,7 +155,7 @@ def main() -> int:
             results[name] = r = asyncio.run(load(url, headers, args.seconds, args.clients))
             print(
                 f"{name:32s} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms  "
-                f"errors {r['errors']:.0f} of {r['requests']:.0f}"
+                f"errors {r['errors']:.0f} of {r['requests']:.0f} {r['error_kinds'] or ''}"
             )
         base_rps = results["GET /health (baseline)"]["rps"]
         api_rps = results["GET /api/org/members (token)"]["rps"]

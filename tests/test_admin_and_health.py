@@ -47,3 +47,14 @@ def test_unknown_api_path_is_a_json_404_and_other_paths_serve_the_app() -> None:
     page = Client().get("/settings/users")
     assert page.status_code in (200, 503)  # 503 only when the UI has not been built
     assert b"Dalgo" in page.content
+
+
+def test_concurrent_cache_checks_do_not_collide() -> None:
+    """Regression: a shared probe key made concurrent /health calls report the cache down."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dalgo.system.health import cache_check
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: cache_check(), range(200)))
+    assert all(r.get("status", "ok") == "ok" for r in results), [r for r in results if r.get("status")]

@@ -257,7 +257,15 @@ def embedded_components(only: set[str] | None = None) -> list[Component]:
         Component(
             name="web",
             command=python_module(
-                "uvicorn", "dalgo.asgi:application", "--host", web_host, "--port", str(web_port), "--no-access-log"
+                "uvicorn",
+                "dalgo.asgi:application",
+                "--host",
+                web_host,
+                "--port",
+                str(web_port),
+                "--no-access-log",
+                "--workers",
+                os.environ.get("DALGO_WEB_WORKERS") or "1",
             ),
             # Any answer means web is serving; /health itself says 503 until every part is up.
             ready=http_ok(

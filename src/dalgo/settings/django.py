@@ -68,7 +68,14 @@ DATABASES: dict[str, Any] = {
         conn_max_age=env_int("DALGO_DB_CONN_MAX_AGE", 0),
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DALGO_DB_POOL", True):
+    # A connection pool per process: under ASGI, persistent per-thread connections pile up until
+    # PostgreSQL refuses clients (measured with bench/api.py: "too many clients" at 50 clients).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {"min_size": 1, "max_size": env_int("DALGO_DB_POOL_SIZE", 10), "timeout": 10}
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let web, Celery and Prefect workers share the file safely.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,

@@ -55,10 +55,10 @@ def check_database() -> dict[str, Any]:
 
 
 @task(name="check-cache")
-def check_cache(run_id: str) -> dict[str, Any]:
+def check_cache() -> dict[str, Any]:
     from dalgo.system.health import cache_check
 
-    return _checked("cache", lambda: cache_check(f"dalgo:platform-check:{run_id}"))
+    return _checked("cache", cache_check)
 
 
 @task(name="check-broker")
@@ -120,7 +120,7 @@ def platform_check(run_id: str) -> dict[str, Any]:
         result: dict[str, Any] = {}
         steps: tuple[tuple[str, Callable[[], dict[str, Any]]], ...] = (
             ("database", lambda: check_database()),
-            ("cache", lambda: check_cache(run_id)),
+            ("cache", lambda: check_cache()),
             ("broker", lambda: check_broker()),
             ("data_dir", lambda: check_data_dir(run_id)),
             ("worker", lambda: check_worker()),

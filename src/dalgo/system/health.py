@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -40,11 +41,15 @@ def database_check() -> dict[str, Any]:
     return {"message": f"{connection.vendor} reachable, {Org.objects.count()} org(s)"}
 
 
-def cache_check(key: str = "dalgo:health:probe") -> dict[str, Any]:
+def cache_check() -> dict[str, Any]:
+    """Write, read back and delete a key of its own (concurrent checks must not collide)."""
     value = uuid.uuid4().hex
+    key = f"dalgo:health:probe:{value}"
     cache.set(key, value, timeout=30)
+    read = cache.get(key)
+    cache.delete(key)
     backend = "redis" if settings.DALGO_REDIS_URL else "file cache"
-    if cache.get(key) != value:
+    if read != value:
         return {"status": "down", "message": f"{backend}: did not return what was written"}
     return {"message": f"{backend}: write/read ok"}
 
@@ -65,6 +70,24 @@ def _celery_beat() -> dict[str, Any]:
     age = (timezone.now() - datetime.fromisoformat(last)).total_seconds()
     limit = settings.CELERY_HEARTBEAT_SECONDS * 3 + 10
     return {"status": "ok" if age <= limit else "down", "message": f"last heartbeat {age:.0f}s ago"}
+
+
+_REMOTE_TTL_SECONDS = 5.0
+_remote_cache: tuple[float, list[Component]] | None = None
+_remote_lock = threading.Lock()
+
+
+def _remote_components() -> list[Component]:
+    """Orchestrator, Prefect and worker status, reused for a few seconds: /health is polled by
+    load balancers and must not turn each poll into calls to the orchestrator and Prefect."""
+    global _remote_cache
+    with _remote_lock:
+        now = time.monotonic()
+        if _remote_cache is not None and now - _remote_cache[0] < _REMOTE_TTL_SECONDS:
+            return _remote_cache[1]
+        components = _orchestrator_and_prefect()
+        _remote_cache = (time.monotonic(), components)
+        return components
 
 
 def _orchestrator_and_prefect() -> list[Component]:
@@ -93,7 +116,7 @@ def components_health() -> list[Component]:
         ("celery-beat", _celery_beat),
     ]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        remote = pool.submit(_orchestrator_and_prefect)
+        remote = pool.submit(_remote_components)
         results = [{"name": "web", "status": "ok", "latency_ms": 0.0}]
         results += [timed_check(name, check) for name, check in local]
         results += remote.result()
