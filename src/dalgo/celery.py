@@ -14,9 +14,10 @@ app.autodiscover_tasks(["dalgo.core", "dalgo.runs", "dalgo.system"])
 
 
 @app.on_after_finalize.connect
-def _schedule_heartbeat(sender: Celery, **_: object) -> None:
+def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
     from django.conf import settings
 
     sender.add_periodic_task(
         float(settings.CELERY_HEARTBEAT_SECONDS), sender.signature("dalgo.core.tasks.beat_heartbeat")
     )
+    sender.add_periodic_task(60.0, sender.signature("dalgo.runs.tasks.runs_refresh_active"))

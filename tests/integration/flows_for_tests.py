@@ -29,3 +29,9 @@ def sleepy(seconds: float = 120.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         time.sleep(0.2)
+
+
+@flow
+def dies_before_recording(run_id: str) -> None:
+    """Like a flow whose worker died: it never records the end of its run."""
+    raise RuntimeError(f"worker lost while running {run_id}")

@@ -66,3 +66,33 @@ def test_platform_check_succeeds_with_logs(orchestrator_url: str) -> None:
     finished_at = run.finished_at
     run_services.run_transition(run_id=run.id, to=RunStatus.RUNNING)
     assert Run.objects.get(pk=run.pk).finished_at == finished_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_closes_a_run_whose_flow_died_without_recording_it(orchestrator_url: str) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dalgo.runs.orchestrator_client import DeploymentSpec
+    from dalgo.runs.tasks import runs_refresh_active
+
+    owner = make_user()
+    org = make_org(owner=owner)
+    run = run_services.run_start(
+        org=org,
+        kind="test",
+        deployment="dies-before-recording",
+        spec=DeploymentSpec(entrypoint="tests.integration.flows_for_tests:dies_before_recording"),
+        actor=owner,
+    )
+    Run.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    deadline = time.monotonic() + 90
+    while not Run.objects.get(pk=run.pk).is_terminal:
+        assert time.monotonic() < deadline, "the sweep never closed the run"
+        runs_refresh_active()
+        time.sleep(0.5)
+    run = Run.objects.get(pk=run.pk)
+    assert run.status == RunStatus.FAILED
+    assert run.error  # Prefect's message about the failure, shown plainly
+    assert run.finished_at is not None
