@@ -13,7 +13,7 @@ SRC = Path(__file__).parents[1] / "src" / "dalgo"
 # Lower apps never import higher ones (ARCHITECTURE.md). Apps on one level may not import each other
 # unless listed lower. The top-level modules (api, urls, cli, supervisor, celery, settings) compose.
 LAYERS: list[set[str]] = [
-    {"settings", "celery"},
+    {"settings", "celery", "orchestrator.schemas"},
     {"core"},
     {"accounts"},
     {"orgs"},
@@ -66,6 +66,8 @@ def test_apps_import_only_downwards() -> None:
             target = name.split(".")[1]
             if target == app:
                 continue
+            if name.startswith("dalgo.orchestrator.schemas"):
+                target = "orchestrator.schemas"  # the orchestrator's HTTP contract, shared
             if app in ISOLATED:
                 problems.append(f"{rel}: the orchestrator imports {name}")
                 continue

@@ -1,4 +1,7 @@
-"""The HTTP contract served to `dalgo.runs.orchestrator_client` (kept in step with it by tests)."""
+"""The HTTP contract of the orchestrator: served by `app.py`, spoken by `dalgo.runs.orchestrator_client`.
+
+Pure pydantic, importable by any layer: the one definition both sides share.
+"""
 
 from __future__ import annotations
 

@@ -3,59 +3,15 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Any
 
 import httpx
 from django.conf import settings
-from pydantic import BaseModel
 
 from dalgo.core.errors import NotFound, ServiceUnavailable
+from dalgo.orchestrator.schemas import DeploymentOut, DeploymentSpec, FlowRunOut, HealthOut, LogLine, LogPage
 
-
-class DeploymentSpec(BaseModel):
-    entrypoint: str
-    parameters: dict[str, Any] = {}
-    cron: str | None = None
-    timezone: str = "UTC"
-    paused: bool = False
-    tags: list[str] = []
-    description: str = ""
-
-
-class DeploymentOut(BaseModel):
-    name: str
-    deployment_id: str
-    created: bool
-    changed: bool
-
-
-class FlowRunOut(BaseModel):
-    flow_run_id: str
-    # Prefect state type: SCHEDULED, PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, CRASHED, CANCELLING, PAUSED
-    state: str
-    state_name: str
-    message: str | None = None
-    start_time: datetime | None = None
-    end_time: datetime | None = None
-
-
-class LogLine(BaseModel):
-    timestamp: datetime
-    level: str
-    message: str
-    task: str | None = None
-
-
-class LogPage(BaseModel):
-    lines: list[LogLine]
-    next_offset: int
-
-
-class OrchestratorHealth(BaseModel):
-    status: str
-    prefect: dict[str, Any]
-    work_pool: dict[str, Any]
+__all__ = ["DeploymentOut", "DeploymentSpec", "FlowRunOut", "LogLine", "LogPage", "OrchestratorClient", "orchestrator"]
 
 
 class OrchestratorClient:
@@ -80,10 +36,10 @@ class OrchestratorClient:
             )
         return response
 
-    def health(self) -> tuple[OrchestratorHealth, float]:
+    def health(self) -> tuple[HealthOut, float]:
         started = time.perf_counter()
         response = self._request("GET", "/health")
-        return OrchestratorHealth.model_validate(response.json()), (time.perf_counter() - started) * 1000
+        return HealthOut.model_validate(response.json()), (time.perf_counter() - started) * 1000
 
     def deployment_reconcile(self, name: str, spec: DeploymentSpec) -> DeploymentOut:
         response = self._request("PUT", f"/deployments/{name}", json=spec.model_dump(mode="json"))

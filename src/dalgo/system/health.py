@@ -103,8 +103,8 @@ def _orchestrator_and_prefect() -> list[Component]:
             {"name": "prefect", "status": "unknown", "latency_ms": None, "message": "orchestrator unreachable"},
             {"name": "prefect-worker", "status": "unknown", "latency_ms": None, "message": "orchestrator unreachable"},
         ]
-    prefect = {"name": "prefect", **health.prefect}
-    pool = {"name": "prefect-worker", **health.work_pool}
+    prefect = {"name": "prefect", **health.prefect.model_dump()}
+    pool = {"name": "prefect-worker", **health.work_pool.model_dump()}
     return [{"name": "orchestrator", "status": health.status, "latency_ms": round(latency, 1)}, prefect, pool]
 
 
