@@ -14,6 +14,7 @@ from dalgo.accounts.api import router as accounts_router
 from dalgo.core.errors import DalgoError
 from dalgo.orgs.api import router as orgs_router
 from dalgo.system.api import router as system_router
+from dalgo.warehouses.api import router as warehouses_router
 
 log = logging.getLogger("dalgo.api")
 
@@ -28,6 +29,7 @@ api = NinjaAPI(
 api.add_router("/auth", accounts_router)
 api.add_router("/", orgs_router)
 api.add_router("/system", system_router)
+api.add_router("/", warehouses_router)
 
 
 def _error(

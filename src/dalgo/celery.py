@@ -10,7 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dalgo.settings")
 
 app = Celery("dalgo")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["dalgo.core", "dalgo.runs", "dalgo.system"])
+app.autodiscover_tasks(["dalgo.core", "dalgo.runs", "dalgo.system", "dalgo.warehouses"])
 
 
 @app.on_after_finalize.connect

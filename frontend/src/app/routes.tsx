@@ -17,7 +17,6 @@ import { OrchestratePage } from "../pipelines/OrchestratePage";
 import { TransformPage } from "../transform/TransformPage";
 import { ChartsPage } from "../visualization/ChartsPage";
 import { DashboardsPage } from "../visualization/DashboardsPage";
-import { ExplorePage } from "../warehouses/ExplorePage";
 import { HomePage } from "./HomePage";
 import { NotFoundPage } from "./NotFoundPage";
 import { RequireAuth } from "./RequireAuth";
@@ -25,6 +24,9 @@ import { RequirePermission } from "./RequirePermission";
 
 // ECharts is heavy: load the pages that chart only when they are opened.
 const SystemStatusPage = lazy(() => import("../system/SystemStatusPage").then((m) => ({ default: m.SystemStatusPage })));
+const ExplorePage = lazy(() => import("../warehouses/ExplorePage").then((m) => ({ default: m.ExplorePage })));
+// react-jsonschema-form (with ajv) is heavy too.
+const WarehousePage = lazy(() => import("../warehouses/WarehousePage").then((m) => ({ default: m.WarehousePage })));
 
 function Lazy({ children }: { children: ReactNode }) {
   return (
@@ -54,7 +56,7 @@ export const routes: RouteObject[] = [
       { path: "/ingest", element: <IngestPage /> },
       { path: "/transform", element: <TransformPage /> },
       { path: "/orchestrate", element: <OrchestratePage /> },
-      { path: "/explore", element: <ExplorePage /> },
+      { path: "/explore", element: <RequirePermission permission="explore.view"><Lazy><ExplorePage /></Lazy></RequirePermission> },
       { path: "/charts", element: <ChartsPage /> },
       { path: "/dashboards", element: <DashboardsPage /> },
       { path: "/account", element: <AccountPage /> },
@@ -63,6 +65,7 @@ export const routes: RouteObject[] = [
       { path: "/settings/users", element: <RequirePermission permission="member.view"><UsersPage /></RequirePermission> },
       { path: "/settings/tokens", element: <RequirePermission permission="token.manage"><TokensPage /></RequirePermission> },
       { path: "/settings/audit", element: <RequirePermission permission="audit.view"><AuditPage /></RequirePermission> },
+      { path: "/settings/warehouse", element: <RequirePermission permission="warehouse.view"><Lazy><WarehousePage /></Lazy></RequirePermission> },
       { path: "/settings/system", element: <RequirePermission permission="system.view"><Lazy><SystemStatusPage /></Lazy></RequirePermission> },
       { path: "*", element: <NotFoundPage /> },
     ],

@@ -126,6 +126,9 @@ def resolve_request(request: HttpRequest, permission: str) -> RequestContext:
         return ctx
 
     slug = request.headers.get(ORG_HEADER, "").strip()
+    if not slug and request.method == "GET":
+        # Plain links (file downloads) cannot send headers: GETs may name the org as ?org=<slug>.
+        slug = request.GET.get("org", "").strip()
     if token_org is not None:
         if slug and slug != token_org.slug:
             raise NotFound("Organisation not found.", code="org_not_found")

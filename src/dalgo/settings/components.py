@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dalgo.settings.env import data_dir, env_bool, env_int, env_str
+from dalgo.settings.env import data_dir, env_bool, env_int, env_str, fernet_keys
 
 DALGO_DATA_DIR = data_dir()
 DALGO_PRODUCTION = env_bool("DALGO_PRODUCTION", False)
@@ -14,6 +14,8 @@ DALGO_REDIS_URL = env_str("DALGO_REDIS_URL")
 DALGO_PREFECT_API_URL = env_str("DALGO_PREFECT_API_URL", "http://127.0.0.1:4200/api")
 DALGO_ORCHESTRATOR_URL = env_str("DALGO_ORCHESTRATOR_URL", "http://127.0.0.1:8001").rstrip("/")
 DALGO_PREFECT_WORK_POOL = env_str("DALGO_PREFECT_WORK_POOL", "dalgo")
+DALGO_FERNET_KEYS = fernet_keys(DALGO_DATA_DIR)
+DALGO_WAREHOUSE_QUERY_TIMEOUT = env_int("DALGO_WAREHOUSE_QUERY_TIMEOUT", 30)
 DALGO_ALLOW_SIGNUP = env_bool("DALGO_ALLOW_SIGNUP", True)
 DALGO_SIGNUP_CREATES_ORGS = env_bool("DALGO_SIGNUP_CREATES_ORGS", True)
 

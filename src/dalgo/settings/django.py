@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "dalgo.accounts",
     "dalgo.orgs",
     "dalgo.runs",
+    "dalgo.warehouses",
     "dalgo.system",
     "dalgo.web",
 ]

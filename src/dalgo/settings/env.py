@@ -47,3 +47,17 @@ def secret_key(directory: Path) -> str:
         key_file.write_text(secrets.token_urlsafe(50))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
+
+
+def fernet_keys(directory: Path) -> list[str]:
+    """DALGO_FERNET_KEYS (comma-separated, newest first), or one key generated into the data dir."""
+    explicit = env_list("DALGO_FERNET_KEYS", [])
+    if explicit:
+        return explicit
+    key_file = directory / "fernet_key"
+    if not key_file.exists():
+        import base64
+
+        key_file.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        key_file.chmod(0o600)
+    return [key_file.read_text().strip()]

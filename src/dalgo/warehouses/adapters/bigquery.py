@@ -1,0 +1,671 @@
+"""BigQuery over its REST API v2 (https://cloud.google.com/bigquery/docs/reference/rest), with httpx.
+
+No google-cloud-* packages: the adapter needs a handful of calls. It authenticates with the
+service-account flow of Google OAuth 2.0 (a JWT assertion signed RS256 with the key's private_key,
+exchanged at the key's token_uri for an access token, cached until shortly before it expires), then
+uses datasets.list, tables.list, tables.get, jobs.query, jobs.getQueryResults and jobs.cancel.
+
+Queries run as jobs in the configured location with standard SQL. Results come in the REST "f/v"
+row format with every value as a string; they are converted to Python values by the result schema.
+Secrets (the private key, the signed assertion, access tokens) never enter an exception or a log.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as time_of_day
+from decimal import Decimal
+from typing import Any, NoReturn
+from urllib.parse import quote, urlsplit
+
+import httpx
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from dalgo.warehouses.adapters.base import (
+    Catalog,
+    Column,
+    ColumnKind,
+    QueryResult,
+    QueryTimeout,
+    StreamedResult,
+    Table,
+    WarehouseAuthFailed,
+    WarehouseError,
+    WarehouseMissing,
+    WarehousePrivileges,
+    WarehouseUnreachable,
+)
+
+log = logging.getLogger(__name__)
+
+SCOPE = "https://www.googleapis.com/auth/bigquery"
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+DEFAULT_BASE_URL = "https://bigquery.googleapis.com/bigquery/v2"
+
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0  # for calls that do not wait on a job
+ASSERTION_LIFETIME = 3600  # the longest Google accepts
+TOKEN_REFRESH_MARGIN = 300.0  # refresh a cached token this many seconds before it expires
+LONG_POLL_MS = 10_000  # the longest a single jobs.query / getQueryResults call waits for the job
+PAGE_ROWS = 10_000  # rows asked for per result page
+LIST_PAGE = 1000  # datasets / tables asked for per list page
+MAX_MESSAGE = 500  # characters of a BigQuery message quoted back
+# Errors name the settings field at fault the way the settings form nests them ("config.<name>"),
+# like the other adapters, so the form can mark the field.
+FIELD_PREFIX = "config."
+
+NEEDED_ROLES = "BigQuery Data Viewer (roles/bigquery.dataViewer) and BigQuery Job User (roles/bigquery.jobUser)"
+
+NUMBER_TYPES = {"INT64", "INTEGER", "FLOAT64", "FLOAT", "NUMERIC", "BIGNUMERIC", "DECIMAL", "BIGDECIMAL"}
+KINDS: dict[str, ColumnKind] = {
+    **dict.fromkeys(NUMBER_TYPES, ColumnKind.NUMBER),
+    "STRING": ColumnKind.TEXT,
+    "DATE": ColumnKind.DATE,
+    "DATETIME": ColumnKind.DATETIME,
+    "TIMESTAMP": ColumnKind.DATETIME,
+    "BOOL": ColumnKind.BOOLEAN,
+    "BOOLEAN": ColumnKind.BOOLEAN,
+    "RECORD": ColumnKind.JSON,
+    "STRUCT": ColumnKind.JSON,
+    "JSON": ColumnKind.JSON,
+}
+VIEW_TYPES = {"VIEW", "MATERIALIZED_VIEW"}
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _wall_clock() -> float:
+    """Seconds since the epoch (for JWT claims and token expiry); a seam for tests."""
+    return time.time()
+
+
+def column_kind(field: dict[str, Any]) -> ColumnKind:
+    """The ColumnKind of a BigQuery schema field (TableFieldSchema): arrays are JSON whatever their items."""
+    if str(field.get("mode") or "NULLABLE").upper() == "REPEATED":
+        return ColumnKind.JSON
+    return KINDS.get(str(field.get("type") or "").upper(), ColumnKind.OTHER)
+
+
+def type_name(field: dict[str, Any]) -> str:
+    """BigQuery's own name for a field's type, ARRAY<...> for REPEATED fields."""
+    name = str(field.get("type") or "UNKNOWN").upper()
+    if str(field.get("mode") or "").upper() == "REPEATED":
+        return f"ARRAY<{name}>"
+    return name
+
+
+# --- values ---------------------------------------------------------------------------------------
+
+
+def parse_timestamp(value: str) -> datetime:
+    """A TIMESTAMP cell: epoch seconds as a decimal string ("1.7E9", "1700000000.123456") or ISO 8601."""
+    text = value.strip()
+    if "T" in text or ":" in text or (len(text) > 4 and text[4] == "-"):
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    micros = int((Decimal(text) * 1_000_000).to_integral_value())
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def _boolean(value: Any) -> bool:
+    return value if isinstance(value, bool) else str(value).lower() == "true"
+
+
+_SCALARS: dict[str, Callable[[Any], Any]] = {
+    "INT64": int,
+    "INTEGER": int,
+    "FLOAT64": float,
+    "FLOAT": float,
+    "NUMERIC": Decimal,
+    "BIGNUMERIC": Decimal,
+    "DECIMAL": Decimal,
+    "BIGDECIMAL": Decimal,
+    "BOOL": _boolean,
+    "BOOLEAN": _boolean,
+    "STRING": str,
+    "BYTES": base64.b64decode,
+    "TIMESTAMP": parse_timestamp,
+    "DATE": date.fromisoformat,
+    "DATETIME": lambda v: datetime.fromisoformat(v.replace(" ", "T")),
+    "TIME": time_of_day.fromisoformat,
+    "JSON": json.loads,
+}
+
+
+def _nullable(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else convert(value)
+
+
+def field_converter(field: dict[str, Any]) -> Callable[[Any], Any]:
+    """A function from the "v" of one cell of this field to its Python value.
+
+    RECORD cells are {"f": [{"v": ...}, ...]} and become dicts; REPEATED cells are [{"v": ...}, ...]
+    and become lists; NULL is None. Types not listed (GEOGRAPHY as WKT, INTERVAL, RANGE) stay strings.
+    """
+    kind = str(field.get("type") or "STRING").upper()
+    if kind in {"RECORD", "STRUCT"}:
+        names = [str(sub.get("name")) for sub in field.get("fields") or []]
+        subs = [field_converter(sub) for sub in field.get("fields") or []]
+
+        def record(value: Any) -> dict[str, Any]:
+            cells = value.get("f") or []
+            return {name: conv(cell.get("v")) for name, conv, cell in zip(names, subs, cells, strict=False)}
+
+        scalar: Callable[[Any], Any] = _nullable(record)
+    else:
+        scalar = _nullable(_SCALARS.get(kind, str))
+    if str(field.get("mode") or "").upper() == "REPEATED":
+        return _nullable(lambda items: [scalar(item.get("v")) for item in items])
+    return scalar
+
+
+def row_converter(fields: list[dict[str, Any]]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A function from one REST row ({"f": [{"v": ...}, ...]}) to a tuple of Python values."""
+    converters = [field_converter(field) for field in fields]
+
+    def convert(row: dict[str, Any]) -> tuple[Any, ...]:
+        cells = row.get("f") or []
+        try:
+            return tuple(conv(cell.get("v")) for conv, cell in zip(converters, cells, strict=False))
+        except (ValueError, ArithmeticError, TypeError, AttributeError) as exc:
+            raise WarehouseError(f"BigQuery returned a value that could not be read ({type(exc).__name__}).") from None
+
+    return convert
+
+
+# --- credentials ----------------------------------------------------------------------------------
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _key_problem(reason: str) -> WarehouseError:
+    return WarehouseError(
+        f"The service account key is not usable: {reason}",
+        code="invalid_service_account",
+        fields={FIELD_PREFIX + "service_account_json": reason},
+    )
+
+
+def load_service_account(info: Any) -> tuple[str, str, rsa.RSAPrivateKey, str | None]:
+    """Check a service-account JSON key: (client_email, token_uri, private key, private_key_id)."""
+    if not isinstance(info, dict):
+        raise _key_problem("paste the whole JSON key file of a service account (a JSON object).")
+    if info.get("type") != "service_account":
+        raise _key_problem(
+            f"this is not a service account key (its type is {str(info.get('type'))[:40]!r}); "
+            "create a JSON key for a service account in the Google Cloud console."
+        )
+    for name in ("client_email", "private_key", "token_uri"):
+        if not isinstance(info.get(name), str) or not info[name].strip():
+            raise _key_problem(f"the key has no {name}.")
+    token_uri = str(info["token_uri"]).strip()
+    if urlsplit(token_uri).scheme != "https" or not urlsplit(token_uri).netloc:
+        raise _key_problem("token_uri must be an https:// address.")
+    try:
+        key = serialization.load_pem_private_key(str(info["private_key"]).encode(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise _key_problem("private_key is not a PEM-encoded private key.") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise _key_problem("private_key must be an RSA key, as Google issues them.")
+    key_id = info.get("private_key_id")
+    return str(info["client_email"]).strip(), token_uri, key, key_id if isinstance(key_id, str) else None
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+def _api_error(response: httpx.Response) -> tuple[str, set[str]]:
+    """BigQuery's message and the reasons of an error response ({"error": {"message", "errors": [...]}})."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return f"HTTP {response.status_code} {response.reason_phrase}".strip(), set()
+    message = str(error.get("message") or error.get("status") or f"HTTP {response.status_code}")
+    reasons = {str(e.get("reason")) for e in error.get("errors") or [] if isinstance(e, dict) and e.get("reason")}
+    return message, reasons
+
+
+class BigQueryAdapter:
+    """A WarehouseAdapter for one BigQuery project, queried as a service account in one location."""
+
+    dialect = "bigquery"
+
+    def __init__(
+        self,
+        *,
+        service_account_info: dict[str, Any],
+        project: str,
+        location: str,
+        dataset: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+    ) -> None:
+        self.client_email, self._token_uri, self._key, self._key_id = load_service_account(service_account_info)
+        if not project or not project.strip():
+            raise WarehouseError("Name the Google Cloud project.", fields={FIELD_PREFIX + "project": "Required."})
+        if not location or not location.strip():
+            raise WarehouseError(
+                "Name the BigQuery location (e.g. US, EU).", fields={FIELD_PREFIX + "location": "Required."}
+            )
+        self.project = project.strip()
+        self.location = location.strip()
+        self.dataset = dataset.strip() if dataset and dataset.strip() else None
+        self._base_url = base_url.rstrip("/")
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
+            headers={"User-Agent": "dalgo-bigquery-adapter"},
+        )
+        self._token: str | None = None
+        self._token_expires_at = 0.0
+        self._token_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"BigQueryAdapter(project={self.project!r}, location={self.location!r}, as={self.client_email!r})"
+
+    # --- protocol ---------------------------------------------------------------------------------
+
+    def test(self) -> str:
+        self._access_token()
+        datasets = self._datasets(for_test=True)
+        if self.dataset and self.dataset not in datasets:
+            raise WarehouseMissing(
+                f"Dataset {self.dataset} not found in project {self.project} (location {self.location}) "
+                f"or not visible to {self.client_email}.",
+                fields={FIELD_PREFIX + "dataset": "Not found."},
+            )
+        self._run("SELECT 1", timeout_seconds=30.0, page_rows=1, for_test=True)
+        count = len(datasets)
+        noun = "dataset" if count == 1 else "datasets"
+        return f"Connected to project {self.project} ({count} {noun} in {self.location})."
+
+    def catalog(self) -> Catalog:
+        tables: list[Table] = []
+        for dataset in self._datasets():
+            for table_id, table_type in self._tables(dataset):
+                columns = self._columns(dataset, table_id)
+                if columns is None:  # dropped between the listing and now
+                    continue
+                kind = "view" if table_type in VIEW_TYPES else "table"
+                tables.append(Table(schema=dataset, name=table_id, kind=kind, columns=columns))
+        return Catalog(tables=tuple(tables))
+
+    def query(self, sql: str, *, timeout_seconds: float, max_rows: int) -> QueryResult:
+        wanted = max(max_rows, 0) + 1  # one more than allowed tells whether there were more
+        first, job = self._run(sql, timeout_seconds=timeout_seconds, page_rows=min(PAGE_ROWS, wanted))
+        fields = self._fields(first)
+        convert = row_converter(fields)
+        rows = [convert(row) for row in first.get("rows") or []]
+        total = int(first.get("totalRows") or 0)
+        token = first.get("pageToken")
+        while token and len(rows) < wanted:
+            page = self._results(job, page_token=token, max_results=min(PAGE_ROWS, wanted - len(rows)))
+            rows.extend(convert(row) for row in page.get("rows") or [])
+            token = page.get("pageToken")
+        truncated = len(rows) > max_rows or total > max_rows
+        return QueryResult(columns=[str(f.get("name")) for f in fields], rows=rows[:max_rows], truncated=truncated)
+
+    def stream(self, sql: str, *, timeout_seconds: float, batch_size: int = 10_000) -> StreamedResult:
+        page_rows = max(1, min(batch_size, PAGE_ROWS))
+        first, job = self._run(sql, timeout_seconds=timeout_seconds, page_rows=page_rows)
+        fields = self._fields(first)
+        convert = row_converter(fields)
+
+        def batches(page: dict[str, Any]) -> Iterator[list[tuple[Any, ...]]]:
+            while True:
+                rows = [convert(row) for row in page.get("rows") or []]
+                token = page.get("pageToken")
+                del page  # the previous page is not kept while the next one is fetched
+                if rows:
+                    yield rows
+                if not token:
+                    return
+                page = self._results(job, page_token=token, max_results=page_rows)
+
+        return StreamedResult(columns=[str(f.get("name")) for f in fields], batches=batches(first))
+
+    def close(self) -> None:
+        self._http.close()
+
+    # --- authentication ---------------------------------------------------------------------------
+
+    def _assertion(self, now: int) -> str:
+        header: dict[str, str] = {"alg": "RS256", "typ": "JWT"}
+        if self._key_id:
+            header["kid"] = self._key_id
+        claims = {
+            "iss": self.client_email,
+            "scope": SCOPE,
+            "aud": self._token_uri,
+            "iat": now,
+            "exp": now + ASSERTION_LIFETIME,
+        }
+        signing_input = f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
+        signature = self._key.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
+        return f"{signing_input}.{_b64url(signature)}"
+
+    def _access_token(self) -> str:
+        with self._token_lock:
+            now = _wall_clock()
+            if self._token and now < self._token_expires_at - TOKEN_REFRESH_MARGIN:
+                return self._token
+            self._token = None
+            form = {"grant_type": JWT_BEARER, "assertion": self._assertion(int(now))}
+            response = self._send("POST", self._token_uri, data=form, where="Google's token endpoint")
+            if response.status_code >= 500:
+                raise WarehouseUnreachable(
+                    f"Google's token endpoint is unavailable (HTTP {response.status_code}); try again later."
+                )
+            body = self._json(response)
+            if response.status_code >= 400 or not isinstance(body.get("access_token"), str):
+                error = str(body.get("error") or f"HTTP {response.status_code}")
+                description = str(body.get("error_description") or "")[:MAX_MESSAGE]
+                detail = f"{error}: {description}" if description else error
+                raise WarehouseAuthFailed(
+                    f"The service account key was refused: {detail}. Check that the key of "
+                    f"{self.client_email} is current (not deleted or disabled) and that this machine's clock is right.",
+                    fields={FIELD_PREFIX + "service_account_json": "Refused by Google."},
+                )
+            try:
+                lifetime = float(body.get("expires_in") or 3600)
+            except (TypeError, ValueError):
+                lifetime = 3600.0
+            self._token = str(body["access_token"])
+            self._token_expires_at = now + lifetime
+            return self._token
+
+    def _forget_token(self, token: str) -> None:
+        with self._token_lock:
+            if self._token == token:
+                self._token = None
+
+    # --- HTTP -------------------------------------------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        where: str = "BigQuery",
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+        json_body: dict[str, Any] | None = None,
+        data: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        """One request; transport failures become WarehouseUnreachable (no headers or body in the message)."""
+        request_timeout = httpx.Timeout(timeout, connect=CONNECT_TIMEOUT) if timeout else httpx.USE_CLIENT_DEFAULT
+        try:
+            return self._http.request(
+                method, url, headers=headers, params=params, json=json_body, data=data, timeout=request_timeout
+            )
+        except httpx.TimeoutException as exc:
+            phase = "connect to" if isinstance(exc, httpx.ConnectTimeout) else "get an answer from"
+            raise WarehouseUnreachable(f"Could not {phase} {where} in time ({type(exc).__name__}).") from None
+        except httpx.HTTPError as exc:
+            raise WarehouseUnreachable(f"Could not reach {where}: {type(exc).__name__}: {exc}"[:MAX_MESSAGE]) from None
+
+    def _json(self, response: httpx.Response) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            return {}
+        return body if isinstance(body, dict) else {}
+
+    def _api(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: dict[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> tuple[httpx.Response, dict[str, Any]]:
+        """An authenticated BigQuery call. A 401 on a cached token fetches a new token and retries once."""
+        for attempt in (1, 2):
+            token = self._access_token()
+            response = self._send(
+                method,
+                f"{self._base_url}{path}",
+                headers={"Authorization": f"Bearer {token}"},
+                params={k: v for k, v in (params or {}).items() if v is not None},
+                json_body=json_body,
+                timeout=timeout,
+            )
+            if response.status_code == 401 and attempt == 1:
+                self._forget_token(token)
+                continue
+            break
+        log.debug("BigQuery %s %s -> %s", method, path, response.status_code)
+        return response, self._json(response)
+
+    def _fail(self, response: httpx.Response, *, missing: str | None = None, denied: str | None = None) -> NoReturn:
+        message, reasons = _api_error(response)
+        message = message[:MAX_MESSAGE]
+        status = response.status_code
+        if status == 401:
+            raise WarehouseAuthFailed(f"BigQuery did not accept the service account's credentials: {message}")
+        if status >= 500 or "backendError" in reasons:
+            raise WarehouseUnreachable(f"BigQuery is temporarily unavailable (HTTP {status}): {message}")
+        if "timeout" in reasons:
+            raise QueryTimeout(f"BigQuery stopped the query: {message}")
+        if status == 404 or "notFound" in reasons:
+            raise WarehouseMissing(f"{missing} BigQuery said: {message}" if missing else message)
+        if status == 403 and ("accessDenied" in reasons or not reasons):
+            raise WarehousePrivileges(f"{denied} BigQuery said: {message}" if denied else message)
+        raise WarehouseError(message)
+
+    # --- catalog ----------------------------------------------------------------------------------
+
+    def _project_path(self) -> str:
+        return f"/projects/{quote(self.project, safe='')}"
+
+    def _datasets(self, *, for_test: bool = False) -> list[str]:
+        """Dataset ids in the project that live in this adapter's location (others cannot be queried here)."""
+        found: list[str] = []
+        elsewhere: dict[str, str] = {}
+        token: str | None = None
+        while True:
+            response, body = self._api(
+                "GET", f"{self._project_path()}/datasets", params={"maxResults": LIST_PAGE, "pageToken": token}
+            )
+            if response.status_code >= 400:
+                self._fail(
+                    response,
+                    missing=f"Project {self.project} not found or not visible to {self.client_email}.",
+                    denied=(
+                        f"{self.client_email} may not list the datasets of project {self.project}: "
+                        f"grant it {NEEDED_ROLES} on the project."
+                    ),
+                )
+            for entry in body.get("datasets") or []:
+                ref = entry.get("datasetReference") or {}
+                dataset_id = str(ref.get("datasetId") or str(entry.get("id", "")).rpartition(":")[2])
+                where = str(entry.get("location") or "")
+                if where and where.lower() != self.location.lower():
+                    elsewhere[dataset_id] = where
+                    continue
+                found.append(dataset_id)
+            token = body.get("nextPageToken")
+            if not token:
+                break
+        if for_test and self.dataset in elsewhere:
+            raise WarehouseMissing(
+                f"Dataset {self.dataset} is in location {elsewhere[self.dataset]}, not {self.location}: "
+                "set the location to the dataset's.",
+                fields={FIELD_PREFIX + "location": f"The dataset is in {elsewhere[self.dataset]}."},
+            )
+        return found
+
+    def _tables(self, dataset: str) -> Iterator[tuple[str, str]]:
+        token: str | None = None
+        path = f"{self._project_path()}/datasets/{quote(dataset, safe='')}/tables"
+        while True:
+            response, body = self._api("GET", path, params={"maxResults": LIST_PAGE, "pageToken": token})
+            if response.status_code >= 400:
+                self._fail(
+                    response,
+                    missing=f"Dataset {dataset} not found in project {self.project}.",
+                    denied=f"{self.client_email} may not list the tables of {dataset}: grant it {NEEDED_ROLES}.",
+                )
+            for entry in body.get("tables") or []:
+                ref = entry.get("tableReference") or {}
+                if ref.get("tableId"):
+                    yield str(ref["tableId"]), str(entry.get("type") or "TABLE").upper()
+            token = body.get("nextPageToken")
+            if not token:
+                return
+
+    def _columns(self, dataset: str, table: str) -> tuple[Column, ...] | None:
+        path = f"{self._project_path()}/datasets/{quote(dataset, safe='')}/tables/{quote(table, safe='')}"
+        response, body = self._api("GET", path)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            self._fail(
+                response,
+                denied=f"{self.client_email} may not read the schema of {dataset}.{table}: grant it {NEEDED_ROLES}.",
+            )
+        fields = (body.get("schema") or {}).get("fields") or []
+        return tuple(
+            Column(
+                name=str(field.get("name")),
+                type=type_name(field),
+                kind=column_kind(field),
+                nullable=str(field.get("mode") or "NULLABLE").upper() != "REQUIRED",
+            )
+            for field in fields
+        )
+
+    # --- jobs -------------------------------------------------------------------------------------
+
+    def _fields(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        fields = (body.get("schema") or {}).get("fields") or []
+        return [f for f in fields if isinstance(f, dict)]
+
+    def _query_failed(self, response: httpx.Response, *, for_test: bool) -> NoReturn:
+        message, _ = _api_error(response)
+        if for_test or "bigquery.jobs.create" in message:
+            denied = (
+                f"{self.client_email} may not run queries in project {self.project}: it needs "
+                "bigquery.jobs.create (BigQuery Job User, roles/bigquery.jobUser) on the project."
+            )
+        else:
+            denied = f"{self.client_email} may not read what the query reads: grant it {NEEDED_ROLES}."
+        self._fail(response, missing=None, denied=denied)
+
+    def _run(
+        self, sql: str, *, timeout_seconds: float, page_rows: int, for_test: bool = False
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """Start a query job and wait for it: (the first page of results, the job's reference).
+
+        Waits in long polls of at most LONG_POLL_MS. Past timeout_seconds the job is cancelled and
+        QueryTimeout raised; BigQuery also stops it itself at jobTimeoutMs.
+        """
+        timeout_seconds = max(float(timeout_seconds), 0.001)
+        deadline = time.monotonic() + timeout_seconds
+        wait_ms = self._wait_ms(deadline)
+        request: dict[str, Any] = {
+            "query": sql,
+            "useLegacySql": False,
+            "location": self.location,
+            "timeoutMs": wait_ms,
+            "maxResults": max(page_rows, 1),
+            "jobTimeoutMs": str(max(int(timeout_seconds * 1000), 1)),
+            "requestId": str(uuid.uuid4()),
+        }
+        if self.dataset:
+            request["defaultDataset"] = {"projectId": self.project, "datasetId": self.dataset}
+        try:
+            response, body = self._api(
+                "POST", f"{self._project_path()}/queries", json_body=request, timeout=wait_ms / 1000 + READ_TIMEOUT
+            )
+        except WarehouseUnreachable:
+            if time.monotonic() >= deadline:
+                raise QueryTimeout(f"The query did not finish within {timeout_seconds:g} s.") from None
+            raise
+        if response.status_code >= 400:
+            self._query_failed(response, for_test=for_test)
+        reference = body.get("jobReference") or {}
+        job = {
+            "jobId": str(reference.get("jobId") or ""),
+            "projectId": str(reference.get("projectId") or self.project),
+            "location": str(reference.get("location") or self.location),
+        }
+        delay = 0.05
+        while not body.get("jobComplete"):
+            if not job["jobId"]:
+                raise WarehouseError("BigQuery did not say which job runs the query.")
+            if time.monotonic() >= deadline:
+                self._cancel(job)
+                raise QueryTimeout(f"The query did not finish within {timeout_seconds:g} s; it was cancelled.")
+            time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
+            delay = min(delay * 2, 1.0)
+            if time.monotonic() >= deadline:
+                continue
+            try:
+                wait_ms = self._wait_ms(deadline)
+                body = self._results(job, max_results=page_rows, wait_ms=wait_ms, for_test=for_test)
+            except WarehouseUnreachable:
+                if time.monotonic() < deadline:
+                    raise
+                self._cancel(job)
+                raise QueryTimeout(f"The query did not finish within {timeout_seconds:g} s; cancelled.") from None
+        # A failed job answers with an HTTP error (handled above); "errors" in a complete answer are warnings.
+        return body, job
+
+    def _wait_ms(self, deadline: float) -> int:
+        return max(1, min(LONG_POLL_MS, int((deadline - time.monotonic()) * 1000)))
+
+    def _results(
+        self,
+        job: dict[str, str],
+        *,
+        max_results: int,
+        page_token: str | None = None,
+        wait_ms: int | None = None,
+        for_test: bool = False,
+    ) -> dict[str, Any]:
+        """jobs.getQueryResults: the job's state, and a page of rows once it is complete."""
+        response, body = self._api(
+            "GET",
+            f"/projects/{quote(job['projectId'], safe='')}/queries/{quote(job['jobId'], safe='')}",
+            params={
+                "location": job["location"],
+                "maxResults": max(max_results, 1),
+                "pageToken": page_token,
+                "timeoutMs": wait_ms,
+            },
+            timeout=(wait_ms / 1000 + READ_TIMEOUT) if wait_ms else None,
+        )
+        if response.status_code >= 400:
+            self._query_failed(response, for_test=for_test)
+        return body
+
+    def _cancel(self, job: dict[str, str]) -> None:
+        """jobs.cancel, best effort: the caller is already reporting the timeout."""
+        try:
+            response, _ = self._api(
+                "POST",
+                f"/projects/{quote(job['projectId'], safe='')}/jobs/{quote(job['jobId'], safe='')}/cancel",
+                params={"location": job["location"]},
+            )
+        except WarehouseError as exc:
+            log.warning("Could not cancel BigQuery job %s: %s", job["jobId"], exc.detail)
+            return
+        if response.status_code >= 400:
+            log.warning("Could not cancel BigQuery job %s: HTTP %s", job["jobId"], response.status_code)
