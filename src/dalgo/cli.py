@@ -150,7 +150,7 @@ def demo(only: str | None) -> None:
     from django.db import connections
 
     _prepare_web()
-    from dalgo.orgs.demo import demo_seed
+    from dalgo.demo import demo_seed
 
     logins = demo_seed()
     connections.close_all()
@@ -229,6 +229,16 @@ def user_invite(email: str, org_slug: str, role: str) -> None:
         f"Invited {invitation.email} to {found.name} as {invitation.role} (from {owner.user.email}); "
         f"the email goes out through the Celery worker."
     )
+
+
+@main.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-encrypt every stored secret with the newest DALGO_FERNET_KEYS key (put it first, keep the
+    old ones after it until this has run, then retire them)."""
+    _django_setup()
+    from dalgo.core.crypto import secrets_rotate_all
+
+    click.echo(f"Re-encrypted {secrets_rotate_all()} record(s) with the newest key.")
 
 
 @main.command()

@@ -73,7 +73,7 @@ function SecretWidget(props: WidgetProps) {
 
 /** A textarea whose text can also be loaded from a file (`ui:widget: "fileText"`), e.g. a service-account JSON key. */
 function FileTextWidget(props: WidgetProps) {
-  const { id, htmlName, required, disabled, readonly, label, hideLabel, rawErrors, onBlur, onFocus } = props;
+  const { id, htmlName, required, disabled, readonly, label, hideLabel, rawErrors, options, onBlur, onFocus } = props;
   const secret = useSecret(props);
   const load = async (file: File | null) => {
     if (file) secret.change(await file.text());
@@ -89,7 +89,7 @@ function FileTextWidget(props: WidgetProps) {
         value={secret.value}
         placeholder={secret.placeholder}
         autosize
-        minRows={4}
+        minRows={typeof options.rows === "number" ? options.rows : 4}
         maxRows={12}
         styles={{ input: { fontFamily: "var(--mantine-font-family-monospace)", fontSize: 12 } }}
         onChange={(e) => secret.change(e.currentTarget.value)}

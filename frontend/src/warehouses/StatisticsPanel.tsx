@@ -154,7 +154,7 @@ export function StatisticsPanel({ schema, table }: { schema: string; table: stri
   });
   const s = stats.data;
   const running = active(s);
-  const pct = s?.progress?.total ? (100 * s.progress.done) / s.progress.total : 0;
+  const pct = s?.progress?.total ? (100 * (s.progress.done ?? 0)) / s.progress.total : 0;
 
   return (
     <Stack>

@@ -152,9 +152,15 @@ function TypePicker({ types, value, onChange }: { types: WarehouseType[]; value:
   );
 }
 
-/** The uiSchema of a type, with its secret fields as password inputs unless the type picks another widget. */
-function uiSchemaFor(type: WarehouseType): UiSchema {
+/**
+ * The uiSchema of a type: secret fields are password inputs unless the type picks another widget, and
+ * textareas (certificates, service-account keys) can also be loaded from a file.
+ */
+export function uiSchemaFor(type: WarehouseType): UiSchema {
   const ui: UiSchema = { ...(type.ui_schema as UiSchema) };
+  for (const [field, own] of Object.entries(ui)) {
+    if ((own as UiSchema)?.["ui:widget"] === "textarea") ui[field] = { ...(own as UiSchema), "ui:widget": "fileText" };
+  }
   for (const field of type.secret_fields) {
     const own = (ui[field] ?? {}) as UiSchema;
     ui[field] = own["ui:widget"] ? own : { ...own, "ui:widget": "password" };
@@ -184,7 +190,7 @@ function EditForm({ types, warehouse, onDone }: { types: WarehouseType[]; wareho
     },
   });
   const lastError = save.error ?? test.error;
-  const fieldErrors = isApiError(lastError) ? lastError.fields : undefined;
+  const fieldErrors = isApiError(lastError) ? lastError.fields : test.data && !test.data.ok ? test.data.fields : undefined;
 
   const pickType = (t: WarehouseTypeName) => {
     if (t === type) return;
@@ -198,7 +204,9 @@ function EditForm({ types, warehouse, onDone }: { types: WarehouseType[]; wareho
     const nameOk = !form.validate().hasErrors && form.values.name.trim() !== "";
     if (!nameOk) form.setFieldError("name", "Give the warehouse a name.");
     const configOk = configForm.current?.validate() ?? true;
-    if (nameOk && configOk) mutation.mutate(body());
+    if (!nameOk || !configOk) return;
+    (mutation === test ? save : test).reset();
+    mutation.mutate(body());
   };
 
   return (

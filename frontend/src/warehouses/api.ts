@@ -1,8 +1,7 @@
 import { client, unwrap } from "../api/client";
 import { isApiError } from "../api/errors";
 
-// The warehouse and explore endpoints, typed by hand until they appear in the generated schema.
-// TODO(schema): switch to the typed client (client.GET("/api/warehouse") ...) once `npm run gen:api` knows them.
+// The warehouse and explore endpoints, with the shapes the pages rely on.
 
 export type JsonSchema = Record<string, unknown>;
 export type WarehouseTypeName = "duckdb" | "postgres" | "bigquery";
@@ -39,6 +38,7 @@ export interface TestResult {
   ok: boolean;
   code: string;
   message: string;
+  fields?: Record<string, string>;
 }
 
 export interface Dependents {
@@ -96,19 +96,16 @@ export type StatsStatus = "queued" | "running" | "succeeded" | "failed";
 
 export interface Statistics {
   status: StatsStatus;
-  progress: { done: number; total: number; current: string | null } | null;
+  progress: { done?: number; total?: number; current?: string | null } | null;
+  requested_at?: string;
   computed_at: string | null;
   error: string | null;
   row_count: number | null;
   columns: ColumnStats[];
 }
 
-type Init = { params?: { query?: Record<string, unknown> }; body?: unknown };
-type Call = (path: string, init?: Init) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
-const api = client as unknown as { GET: Call; POST: Call; PUT: Call; DELETE: Call };
-
-const tablePath = (schema: string, table: string) =>
-  `/api/explore/tables/${encodeURIComponent(schema)}/${encodeURIComponent(table)}`;
+type TablePath = { params: { path: { schema: string; table: string } } };
+const at = (schema: string, table: string): TablePath => ({ params: { path: { schema, table } } });
 
 /** Resolves to null instead of throwing when the API answers 404 with the given code. */
 async function orNull<T>(call: Promise<T>, code: string): Promise<T | null> {
@@ -120,26 +117,33 @@ async function orNull<T>(call: Promise<T>, code: string): Promise<T | null> {
   }
 }
 
+// The generated types say `string` / `{[key: string]: unknown}` where the backend returns the narrower
+// shapes above, hence the casts.
 export const warehouseApi = {
-  types: () => unwrap(api.GET("/api/warehouse/types")) as Promise<WarehouseType[]>,
-  get: () => orNull(unwrap(api.GET("/api/warehouse")) as Promise<Warehouse>, "no_warehouse"),
-  test: (body: WarehouseIn) => unwrap(api.POST("/api/warehouse/test", { body })) as Promise<TestResult>,
-  save: (body: WarehouseIn) => unwrap(api.PUT("/api/warehouse", { body })) as Promise<Warehouse>,
-  check: () => unwrap(api.POST("/api/warehouse/check")) as Promise<TestResult>,
-  dependents: () => unwrap(api.GET("/api/warehouse/dependents")) as Promise<Dependents>,
-  remove: (confirm: string) => unwrap(api.DELETE("/api/warehouse", { params: { query: { confirm } } })),
+  types: () => unwrap(client.GET("/api/warehouse/types")) as Promise<unknown> as Promise<WarehouseType[]>,
+  get: () => orNull(unwrap(client.GET("/api/warehouse")) as Promise<Warehouse>, "no_warehouse"),
+  test: (body: WarehouseIn) => unwrap(client.POST("/api/warehouse/test", { body })) as Promise<TestResult>,
+  save: (body: WarehouseIn) => unwrap(client.PUT("/api/warehouse", { body })) as Promise<Warehouse>,
+  check: () => unwrap(client.POST("/api/warehouse/check")) as Promise<TestResult>,
+  dependents: () => unwrap(client.GET("/api/warehouse/dependents")) as Promise<Dependents>,
+  remove: (confirm: string) => unwrap(client.DELETE("/api/warehouse", { params: { query: { confirm } } })),
 };
 
 export const exploreApi = {
   tree: (refresh = false) =>
-    orNull(unwrap(api.GET("/api/explore/tree", { params: { query: { refresh } } })) as Promise<Tree>, "no_warehouse"),
+    orNull(unwrap(client.GET("/api/explore/tree", { params: { query: { refresh } } })) as Promise<Tree>, "no_warehouse"),
   preview: (schema: string, table: string, query: PreviewQuery) =>
-    unwrap(api.GET(`${tablePath(schema, table)}/preview`, { params: { query: { ...query } } })) as Promise<Preview>,
+    unwrap(
+      client.GET("/api/explore/tables/{schema}/{table}/preview", { params: { ...at(schema, table).params, query } }),
+    ) as Promise<Preview>,
   statistics: (schema: string, table: string) =>
-    orNull(unwrap(api.GET(`${tablePath(schema, table)}/statistics`)) as Promise<Statistics>, "no_statistics"),
+    orNull(
+      unwrap(client.GET("/api/explore/tables/{schema}/{table}/statistics", at(schema, table))) as Promise<unknown> as Promise<Statistics>,
+      "no_statistics",
+    ),
   computeStatistics: (schema: string, table: string) =>
-    unwrap(api.POST(`${tablePath(schema, table)}/statistics`)) as Promise<Statistics>,
+    unwrap(client.POST("/api/explore/tables/{schema}/{table}/statistics", at(schema, table))) as Promise<unknown> as Promise<Statistics>,
   /** A plain link (the org travels as ?org= since a download cannot send the X-Dalgo-Org header). */
   downloadUrl: (schema: string, table: string, org: string) =>
-    `${tablePath(schema, table)}/download?org=${encodeURIComponent(org)}`,
+    `/api/explore/tables/${encodeURIComponent(schema)}/${encodeURIComponent(table)}/download?org=${encodeURIComponent(org)}`,
 };
