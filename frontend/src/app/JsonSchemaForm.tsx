@@ -1,3 +1,4 @@
+import "./JsonSchemaForm.css";
 import { Button, FileButton, Group, NativeSelect, PasswordInput, Stack, Textarea } from "@mantine/core";
 import { IconUpload } from "@tabler/icons-react";
 import type RjsfForm from "@rjsf/core";
@@ -211,18 +212,21 @@ export function JsonSchemaForm<T = Record<string, unknown>>({
     [fieldErrors, errorPrefix],
   );
   return (
-    <ThemedForm
-      ref={form}
-      schema={schema}
-      uiSchema={{ "ui:submitButtonOptions": { norender: true }, ...uiSchema }}
-      formData={formData}
-      validator={validator}
-      onChange={(e: IChangeEvent) => onChange(e.formData as T)}
-      extraErrors={extraErrors}
-      showErrorList={false}
-      noHtml5Validate
-      disabled={disabled}
-      onError={() => undefined}
-    />
+    <div className="dalgo-jsonschema-form">
+      <ThemedForm
+        ref={form}
+        schema={schema}
+        // The owner titles the form; the root object's title would repeat it.
+        uiSchema={{ "ui:submitButtonOptions": { norender: true }, ...uiSchema, "ui:options": { label: false, ...uiSchema?.["ui:options"] } }}
+        formData={formData}
+        validator={validator}
+        onChange={(e: IChangeEvent) => onChange(e.formData as T)}
+        extraErrors={extraErrors}
+        showErrorList={false}
+        noHtml5Validate
+        disabled={disabled}
+        onError={() => undefined}
+      />
+    </div>
   );
 }

@@ -58,7 +58,7 @@ export function columnChart(c: ColumnStats): EChartOption | null {
     return {
       tooltip,
       grid: { left: 48, right: 12, top: 12, bottom: 48 },
-      xAxis: { type: "category", data: c.histogram.map((b) => b.bucket), axisLabel: { rotate: 30, fontSize: 10 } },
+      xAxis: { type: "category", data: c.histogram.map((b) => b.bucket), axisLabel: { rotate: 30, fontSize: 10, hideOverlap: true } },
       yAxis: { type: "value" },
       series: [
         dates
@@ -75,7 +75,7 @@ export function columnChart(c: ColumnStats): EChartOption | null {
       xAxis: { type: "value" },
       yAxis: {
         type: "category",
-        data: top.map((t) => (t.value === null ? "null" : String(t.value))),
+        data: top.map((t) => (t.value === null ? "null" : t.value === "" ? "(empty)" : String(t.value))),
         axisLabel: { width: 100, overflow: "truncate", fontSize: 11 },
       },
       series: [{ type: "bar", data: top.map((t) => t.count) }],
@@ -100,7 +100,7 @@ function ColumnCard({ column: c, rowCount }: { column: ColumnStats; rowCount: nu
       </Group>
       <Table fz="sm" withRowBorders={false}>
         <Table.Tbody>
-          <Stat label="Values" value={c.count} />
+          <Stat label="Count" value={c.count} />
           <Table.Tr>
             <Table.Td c="dimmed" py={2}>
               Nulls

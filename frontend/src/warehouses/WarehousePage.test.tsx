@@ -2,7 +2,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { json, makeMe, mockApi, renderPage } from "../test/utils";
-import { WarehousePage } from "./WarehousePage";
+import { uiSchemaFor, WarehousePage } from "./WarehousePage";
 
 const types = [
   {
@@ -37,7 +37,9 @@ describe("WarehousePage", () => {
     const { calls } = mockApi({
       "GET /api/warehouse/types": () => types,
       "GET /api/warehouse": () => json({ detail: "No warehouse.", code: "no_warehouse", fields: {} }, 404),
-      "POST /api/warehouse/test": () => ({ ok: false, code: "warehouse_auth_failed", message: "Password authentication failed." }),
+      "POST /api/warehouse/test": () => ({
+        ok: false, code: "warehouse_auth_failed", message: "Password authentication failed.", fields: { "config.password": "Refused by the server." },
+      }),
       "PUT /api/warehouse": () =>
         json({ detail: "The warehouse refused the credentials.", code: "warehouse_auth_failed", fields: { "config.password": "Wrong password." } }, 400),
     });
@@ -55,12 +57,14 @@ describe("WarehousePage", () => {
     await user.type(screen.getByLabelText(/^Password/), "nope");
     await user.click(screen.getByTestId("warehouse-test"));
     expect(await screen.findByTestId("warehouse-test-result")).toHaveTextContent("Password authentication failed.");
+    await waitFor(() => expect(screen.getByLabelText(/^Password/)).toHaveAccessibleDescription("Refused by the server."));
     expect(calls.find((c) => c.method === "POST")!.body).toEqual({
       type: "postgres", name: "PostgreSQL",
       config: { host: "db.ngo.org", port: 5432, database: "ngo", user: "dalgo", password: "nope", sslmode: "require" },
     });
     await user.click(screen.getByTestId("warehouse-save"));
     await waitFor(() => expect(screen.getByLabelText(/^Password/)).toHaveAccessibleDescription("Wrong password."));
+    expect(screen.queryByTestId("warehouse-test-result")).not.toBeInTheDocument();
     expect(screen.getByTestId("api-error")).toHaveTextContent("refused the credentials");
   });
 
@@ -122,5 +126,21 @@ describe("WarehousePage", () => {
     await user.click(submit);
     await waitFor(() => expect(calls.some((c) => c.method === "DELETE")).toBe(true));
     expect(calls.find((c) => c.method === "DELETE")!.search).toBe("?confirm=Main");
+  });
+});
+
+describe("uiSchemaFor", () => {
+  it("makes secrets password inputs and textareas loadable from a file", () => {
+    expect(
+      uiSchemaFor({
+        ...types[0], type: "bigquery",
+        ui_schema: { service_account_json: { "ui:widget": "textarea", "ui:options": { rows: 6 } }, ca: { "ui:widget": "textarea" } },
+        secret_fields: ["service_account_json", "token"],
+      } as never),
+    ).toEqual({
+      service_account_json: { "ui:widget": "fileText", "ui:options": { rows: 6 } },
+      ca: { "ui:widget": "fileText" },
+      token: { "ui:widget": "password" },
+    });
   });
 });

@@ -132,16 +132,15 @@ function TypePicker({ types, value, onChange }: { types: WarehouseType[]; value:
         return (
           <UnstyledButton key={t.type} onClick={() => onChange(t.type)} data-testid={`warehouse-type-${t.type}`} aria-pressed={selected}>
             <Card withBorder h="100%" padding="md" style={{ borderColor: selected ? "var(--mantine-color-blue-filled)" : undefined, borderWidth: selected ? 2 : 1 }}>
-              <Group justify="space-between" mb={4}>
+              <Group justify="space-between" gap={4} mb={4}>
                 <Text fw={600}>{t.label}</Text>
                 {t.type === "duckdb" && (
-                  <Badge size="sm" color="green" variant="light">
+                  <Badge size="sm" color="green" variant="light" title="Managed by Dalgo, no setup">
                     Recommended
                   </Badge>
                 )}
               </Group>
               <Text size="sm" c="dimmed">
-                {t.type === "duckdb" ? "Managed by Dalgo, no setup. " : ""}
                 {t.description}
               </Text>
             </Card>

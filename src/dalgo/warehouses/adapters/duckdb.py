@@ -77,7 +77,11 @@ class DuckDBAdapter:
                     ) from None
                 time.sleep(0.1)
         try:
+            # No reading of local files or the network from SQL, UTC for date buckets, and no
+            # statement may change these afterwards.
             conn.execute("SET enable_external_access = false")
+            conn.execute("SET TimeZone = 'UTC'")
+            conn.execute("SET lock_configuration = true")
             yield conn
         finally:
             conn.close()

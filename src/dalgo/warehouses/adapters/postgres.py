@@ -163,6 +163,7 @@ class PostgresAdapter:
     def _read_only(self, conn: sa.Connection, timeout_seconds: float) -> None:
         _sql(conn, "SET TRANSACTION READ ONLY")
         _sql(conn, f"SET LOCAL statement_timeout = {int(timeout_seconds * 1000)}")
+        _sql(conn, "SET LOCAL TIME ZONE 'UTC'")
 
     def query(self, sql: str, *, timeout_seconds: float, max_rows: int) -> QueryResult:
         try:

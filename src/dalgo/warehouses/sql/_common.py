@@ -7,6 +7,7 @@ become sqlglot literals (escaped by sqlglot for the dialect), and the tree is re
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -19,6 +20,7 @@ from dalgo.warehouses.adapters.base import Column
 DIALECTS = frozenset({"duckdb", "postgres", "bigquery"})
 MAX_STRING_VALUE = 10_000  # characters in one filter value
 MAX_NUMBER_DIGITS = 80
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 def check_dialect(dialect: str) -> str:
@@ -72,6 +74,8 @@ def number_literal(value: object, *, field: str) -> exp.Expr:
             raise field_error(field, "Expected a finite number.")
         text = format(Decimal(repr(value)), "f")
     elif isinstance(value, Decimal | str):
+        if isinstance(value, str) and not _NUMBER_TEXT.fullmatch(value.strip()):
+            raise field_error(field, "Expected a number.")
         try:
             dec = Decimal(value.strip()) if isinstance(value, str) else value
         except InvalidOperation:

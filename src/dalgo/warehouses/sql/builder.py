@@ -59,7 +59,7 @@ def _count_star() -> exp.Count:
     return exp.Count(this=exp.Star())
 
 
-def _position(n: int) -> exp.Literal:
+def _position(n: int) -> exp.Expr:
     """GROUP BY / ORDER BY by output position: an alias such as "value" could also be a column of the
     table, and dialects disagree on which one the name means; a position is unambiguous everywhere."""
     return exp.Literal.number(n)

@@ -332,6 +332,10 @@ def _check_tables(tree: exp.Expr, dialect: str, allowed_schemas: set[str]) -> No
             raise _reject(f"Reading from {what}() is not allowed: select from tables in your schemas.")
         if table.args.get("catalog"):
             raise _reject(f"Table {table.sql(dialect=dialect)} names a database or project: use schema.table.")
+        if dialect == "duckdb" and any(ch in table.name for ch in "/\\*?[~:"):
+            # DuckDB falls back to reading a file when no table has the name ("replacement scan"),
+            # even for schema.table; names that look like paths or globs are refused.
+            raise _reject(f"Table name {table.name!r} looks like a file path; files cannot be read.")
         db = table.args.get("db")
         if db is None:
             if table.name.lower() in ctes:
@@ -394,8 +398,8 @@ def free_sql_check(sql: str, *, dialect: str, allowed_schemas: set[str], max_row
     for node in root.walk():
         if isinstance(node, DENIED_NODES):
             raise _reject(f"{_name(node)} is not allowed: only read-only SELECT queries are.")
-        if isinstance(node, exp.Func):
-            _check_function(node, dialect)
+        if isinstance(node, exp.Func) and not isinstance(node, exp.Binary | exp.Unary):
+            _check_function(node, dialect)  # (sqlglot models AND/OR and some operators as Func too)
         if (
             dialect == "duckdb"
             and isinstance(node, exp.Column)

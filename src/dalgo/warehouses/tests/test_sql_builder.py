@@ -12,6 +12,7 @@ import json
 import math
 import statistics
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,8 +23,7 @@ import sqlglot
 from dalgo.core.errors import NotFound, ValidationFailed
 from dalgo.warehouses.adapters.base import Catalog, ColumnKind
 from dalgo.warehouses.sql import PROFILE_STATS, Filter, SqlBuilder, parse_column_profile
-from dalgo.warehouses.tests.test_sql_support import (  # noqa: F401 - fixtures
-    COLUMNS,
+from dalgo.warehouses.tests.test_sql_support import (
     DROP_COL,
     NAMES,
     ODD_ROWS,
@@ -35,11 +35,25 @@ from dalgo.warehouses.tests.test_sql_support import (  # noqa: F401 - fixtures
     TABLE,
     Engine,
     catalog_for,
-    duck,
-    engine,
-    pg,
+    shared_engine,
     table_columns,
 )
+
+
+@pytest.fixture(scope="session")
+def duck() -> Iterator[Engine]:
+    yield from shared_engine("duckdb")
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[Engine]:
+    yield from shared_engine("postgres")
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    return request.getfixturevalue("duck" if request.param == "duckdb" else "pg")
+
 
 IDX = {name: i for i, name in enumerate(NAMES)}
 
@@ -200,34 +214,34 @@ def test_filters_match_python(engine: Engine, filters: list[Filter], predicate: 
 @pytest.mark.parametrize(
     ("call", "field"),
     [
-        (dict(sort=[("id", "up")]), "sort"),
-        (dict(sort=[("id", "asc; DROP TABLE x")]), "sort"),
-        (dict(sort=[("nope", "asc")]), "sort"),
-        (dict(sort=[("meta", "asc")]), "sort"),
-        (dict(limit=0), "limit"),
-        (dict(limit=10_001), "limit"),
-        (dict(limit=True), "limit"),
-        (dict(offset=-1), "offset"),
-        (dict(columns=["nope"]), "columns"),
-        (dict(columns=[]), "columns"),
-        (dict(filters=[Filter("nope", "=", 1)]), "filters.0.column"),
-        (dict(filters=[Filter("id", "=", 1), Filter("id", "like", 1)]), "filters.1.op"),
-        (dict(filters=[Filter("id", "contains", "1")]), "filters.0.op"),
-        (dict(filters=[Filter("id", "=", "1 OR 1=1")]), "filters.0.value"),
-        (dict(filters=[Filter("id", "=", float("nan"))]), "filters.0.value"),
-        (dict(filters=[Filter("id", "=", True)]), "filters.0.value"),
-        (dict(filters=[Filter("id", "=", None)]), "filters.0.value"),
-        (dict(filters=[Filter("id", "is null", 1)]), "filters.0.value"),
-        (dict(filters=[Filter("id", "in", [])]), "filters.0.value"),
-        (dict(filters=[Filter("id", "in", list(range(1001)))]), "filters.0.value"),
-        (dict(filters=[Filter("id", "in", [1, "x"])]), "filters.0.value.1"),
-        (dict(filters=[Filter("id", "between", [1])]), "filters.0.value"),
-        (dict(filters=[Filter("name", "=", 5)]), "filters.0.value"),
-        (dict(filters=[Filter("name", "=", "a\x00b")]), "filters.0.value"),
-        (dict(filters=[Filter("active", "=", "true")]), "filters.0.value"),
-        (dict(filters=[Filter("joined", "=", "2024-13-01")]), "filters.0.value"),
-        (dict(filters=[Filter("seen_at", ">", "yesterday")]), "filters.0.value"),
-        (dict(filters=[Filter("meta", "=", "{}")]), "filters.0.op"),
+        ({"sort": [("id", "up")]}, "sort"),
+        ({"sort": [("id", "asc; DROP TABLE x")]}, "sort"),
+        ({"sort": [("nope", "asc")]}, "sort"),
+        ({"sort": [("meta", "asc")]}, "sort"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 10_001}, "limit"),
+        ({"limit": True}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"columns": ["nope"]}, "columns"),
+        ({"columns": []}, "columns"),
+        ({"filters": [Filter("nope", "=", 1)]}, "filters.0.column"),
+        ({"filters": [Filter("id", "=", 1), Filter("id", "like", 1)]}, "filters.1.op"),
+        ({"filters": [Filter("id", "contains", "1")]}, "filters.0.op"),
+        ({"filters": [Filter("id", "=", "1 OR 1=1")]}, "filters.0.value"),
+        ({"filters": [Filter("id", "=", float("nan"))]}, "filters.0.value"),
+        ({"filters": [Filter("id", "=", True)]}, "filters.0.value"),
+        ({"filters": [Filter("id", "=", None)]}, "filters.0.value"),
+        ({"filters": [Filter("id", "is null", 1)]}, "filters.0.value"),
+        ({"filters": [Filter("id", "in", [])]}, "filters.0.value"),
+        ({"filters": [Filter("id", "in", list(range(1001)))]}, "filters.0.value"),
+        ({"filters": [Filter("id", "in", [1, "x"])]}, "filters.0.value.1"),
+        ({"filters": [Filter("id", "between", [1])]}, "filters.0.value"),
+        ({"filters": [Filter("name", "=", 5)]}, "filters.0.value"),
+        ({"filters": [Filter("name", "=", "a\x00b")]}, "filters.0.value"),
+        ({"filters": [Filter("active", "=", "true")]}, "filters.0.value"),
+        ({"filters": [Filter("joined", "=", "2024-13-01")]}, "filters.0.value"),
+        ({"filters": [Filter("seen_at", ">", "yesterday")]}, "filters.0.value"),
+        ({"filters": [Filter("meta", "=", "{}")]}, "filters.0.op"),
     ],
 )
 def test_preview_validation(call: dict[str, Any], field: str) -> None:
@@ -365,13 +379,13 @@ def test_numeric_histogram(engine: Engine, column: str, bins: int, low: float | 
 @pytest.mark.parametrize(
     ("method", "args", "field"),
     [
-        ("top_values", dict(column="nope"), "column"),
-        ("top_values", dict(column="id", limit=0), "limit"),
-        ("date_histogram", dict(column="name"), "column"),
-        ("numeric_histogram", dict(column="name", bins=3, low=0, high=1), "column"),
-        ("numeric_histogram", dict(column="id", bins=0, low=0, high=1), "bins"),
-        ("numeric_histogram", dict(column="id", bins=3, low=2, high=1), "high"),
-        ("numeric_histogram", dict(column="id", bins=3, low=float("inf"), high=1), "low"),
+        ("top_values", {"column": "nope"}, "column"),
+        ("top_values", {"column": "id", "limit": 0}, "limit"),
+        ("date_histogram", {"column": "name"}, "column"),
+        ("numeric_histogram", {"column": "name", "bins": 3, "low": 0, "high": 1}, "column"),
+        ("numeric_histogram", {"column": "id", "bins": 0, "low": 0, "high": 1}, "bins"),
+        ("numeric_histogram", {"column": "id", "bins": 3, "low": 2, "high": 1}, "high"),
+        ("numeric_histogram", {"column": "id", "bins": 3, "low": float("inf"), "high": 1}, "low"),
     ],
 )
 def test_stat_validation(method: str, args: dict[str, Any], field: str) -> None:
@@ -410,8 +424,8 @@ def test_bigquery_sql_shapes() -> None:
     assert "COUNT(DISTINCT TO_JSON_STRING(`meta`))" in profile
     assert '`tab le "q"; --`' in b.count(schema=ODD_SCHEMA, table=ODD_TABLE)
     assert "\\`" in b.select_all(schema=ODD_SCHEMA, table=ODD_TABLE)  # a backtick in a name is escaped
-    for sql in (profile, sql):
-        sqlglot.parse_one(sql, read="bigquery")
+    for text in (profile, sql):
+        sqlglot.parse_one(text, read="bigquery")
 
 
 def bq_legal(dialect: str) -> SqlBuilder:

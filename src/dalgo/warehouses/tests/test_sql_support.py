@@ -11,15 +11,14 @@ import json
 import os
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import duckdb
 import psycopg
-import pytest
 from psycopg.types.json import Json
 
 from dalgo.warehouses.adapters.base import Catalog, Column, ColumnKind, Table
@@ -177,8 +176,7 @@ def _ddl(spec: list[tuple[str, str, str, str, ColumnKind]], pos: int) -> str:
     return ", ".join(f"{q(c[0])} {c[pos]}" for c in spec)
 
 
-@pytest.fixture(scope="session")
-def duck() -> Iterator[Engine]:
+def _make_duck() -> tuple[Engine, Callable[[], None]]:
     conn = duckdb.connect(":memory:")
     conn.execute("SET TimeZone = 'UTC'")
     conn.execute(f"CREATE SCHEMA {SCHEMA}")
@@ -189,20 +187,24 @@ def duck() -> Iterator[Engine]:
     conn.executemany(f"INSERT INTO {q(ODD_SCHEMA)}.{q(ODD_TABLE)} VALUES (?, ?)", ODD_ROWS)
     conn.execute(f"CREATE TABLE {SCHEMA}.canary (n INTEGER)")
     conn.execute(f"INSERT INTO {SCHEMA}.canary VALUES (1), (2), (3)")
-    yield Engine("duckdb", conn)
-    conn.close()
+    return Engine("duckdb", conn), conn.close
 
 
-@pytest.fixture(scope="session")
-def pg() -> Iterator[Engine]:
+def _make_pg() -> tuple[Engine, Callable[[], None]]:
     name = f"dalgo_sqltest_{os.getpid()}"
     admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
-    admin.execute(f"DROP DATABASE IF EXISTS {name}")
+    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     # C collation: text sorts by code point, as in DuckDB and in the Python expectations
     admin.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
     conn = psycopg.connect(
         f"postgresql://postgres@127.0.0.1:5432/{name}", autocommit=True, cursor_factory=psycopg.ClientCursor
     )
+
+    def drop() -> None:
+        conn.close()
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
     try:
         conn.execute("SET TimeZone = 'UTC'")
         conn.execute("SET statement_timeout = '10s'")
@@ -219,17 +221,27 @@ def pg() -> Iterator[Engine]:
             cur.executemany(f"INSERT INTO {q(ODD_SCHEMA)}.{q(ODD_TABLE)} VALUES (%s, %s)", ODD_ROWS)
         conn.execute(f"CREATE TABLE {SCHEMA}.canary (n integer)")
         conn.execute(f"INSERT INTO {SCHEMA}.canary VALUES (1), (2), (3)")
-        yield Engine("postgres", conn)
+    except BaseException:
+        drop()
+        raise
+    return Engine("postgres", conn), drop
+
+
+_SHARED: dict[str, tuple[Engine, Callable[[], None], list[int]]] = {}
+
+
+def shared_engine(kind: str) -> Iterator[Engine]:
+    """Body of each test module's `duck`/`pg` fixture: one engine per kind for the whole session,
+    torn down (the Postgres database dropped) when the last module using it is done."""
+    if kind not in _SHARED:
+        engine, close = _make_duck() if kind == "duckdb" else _make_pg()
+        _SHARED[kind] = (engine, close, [0])
+    engine, close, users = _SHARED[kind]
+    users[0] += 1
+    try:
+        yield engine
     finally:
-        conn.close()
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def engine(request: pytest.FixtureRequest) -> Engine:
-    return request.getfixturevalue("duck" if request.param == "duckdb" else "pg")
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
+        users[0] -= 1
+        if users[0] == 0:
+            del _SHARED[kind]
+            close()
