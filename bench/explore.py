@@ -10,7 +10,7 @@ per warehouse:
   count SQL run directly with the adapter;
 * statistics (POST then GET .../statistics; eager Celery, so the whole job runs in-process) against
   the same SQL statements (profile, top values, date and numeric histograms, from `SqlBuilder`) run
-  on a raw driver connection (duckdb.connect / psycopg.connect);
+  on one raw driver connection per run (duckdb.connect / psycopg.connect);
 * CSV download from the real web server (uvicorn, a separate process, logged in with httpx),
   against PostgreSQL's `COPY ... TO STDOUT` read with psycopg and DuckDB's `COPY ... TO '<file>'`;
   with the web process's resident memory (VmRSS, itself plus children, sampled every 50 ms).

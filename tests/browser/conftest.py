@@ -37,6 +37,17 @@ class Stack:
     url: str
     data_dir: Path
     log: Path
+    env: dict[str, str]
+
+    def python(self, code: str) -> str:
+        """Run Python with Django set up against the stack's own app DB and data dir."""
+        prelude = "import django; django.setup()\n"
+        result = subprocess.run(
+            [sys.executable, "-c", prelude + code], env={**self.env, "DJANGO_SETTINGS_MODULE": "dalgo.settings"},
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +92,7 @@ def dalgo_stack(tmp_path_factory: pytest.TempPathFactory, smtp_server: tuple[Any
             if time.monotonic() > deadline:
                 pytest.fail(f"the stack did not become healthy:\n{log.read_text()[-5000:]}")
             time.sleep(1)
-        yield Stack(url=url, data_dir=root / "data", log=log)
+        yield Stack(url=url, data_dir=root / "data", log=log, env=env)
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -37,6 +37,11 @@ function errorText(rawErrors?: string[]) {
   return rawErrors && rawErrors.length > 0 ? rawErrors.join("\n") : undefined;
 }
 
+/** Mantine's rjsf field template leaves the description to the widget. */
+function descriptionOf({ schema, options, hideLabel }: WidgetProps) {
+  return hideLabel ? undefined : (options.description as string | undefined) ?? schema.description;
+}
+
 /** Keeps the mask while the input is left empty, so an untouched secret is sent back as "keep". */
 function useSecret(props: WidgetProps) {
   const wasSet = useRef(props.value === SECRET_MASK);
@@ -57,6 +62,7 @@ function SecretWidget(props: WidgetProps) {
       id={id}
       name={htmlName || id}
       label={labelValue(label || undefined, hideLabel, false)}
+      description={descriptionOf(props)}
       required={required && !secret.placeholder}
       disabled={disabled || readonly}
       autoFocus={autofocus}
@@ -85,6 +91,7 @@ function FileTextWidget(props: WidgetProps) {
         id={id}
         name={htmlName || id}
         label={labelValue(label || undefined, hideLabel, false)}
+        description={descriptionOf(props)}
         required={required && !secret.placeholder}
         disabled={disabled || readonly}
         value={secret.value}
@@ -133,6 +140,7 @@ function SelectWidget(props: WidgetProps) {
       id={id}
       name={htmlName || id}
       label={labelValue(label || undefined, hideLabel, false)}
+      description={descriptionOf(props)}
       required={required}
       disabled={disabled || readonly}
       value={selected}
