@@ -318,6 +318,7 @@ def measure_in_process(kind: str, org: Any, user: Any, rows: int, repeat: int) -
         def direct_statistics() -> None:
             conn = duckdb.connect(path, read_only=True)
             try:
+                conn.execute("SET TimeZone = 'UTC'")  # as the adapter does: same date buckets
                 for sql in statements:
                     conn.execute(sql).fetchall()
             finally:
@@ -327,6 +328,7 @@ def measure_in_process(kind: str, org: Any, user: Any, rows: int, repeat: int) -
 
         def direct_statistics() -> None:
             with psycopg.connect(PG_URL) as conn:
+                conn.execute("SET TIME ZONE 'UTC'")  # as the adapter does: same date buckets
                 for sql in statements:
                     conn.execute(sql).fetchall()  # type: ignore[arg-type]
 

@@ -1,0 +1,93 @@
+"""The adapters' own safety nets, on real engines: statement timeouts, read-only reads, no file or
+network access from DuckDB SQL, and exports that stream in constant memory."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dalgo.warehouses.adapters.base import QueryTimeout, WarehouseError
+from dalgo.warehouses.adapters.duckdb import DuckDBAdapter
+from dalgo.warehouses.adapters.postgres import PostgresAdapter
+
+
+def _rss_mb() -> float:
+    """Resident memory of this process now (not the lifetime peak)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def test_duckdb_query_is_interrupted_at_its_timeout(tmp_path: Path) -> None:
+    adapter = DuckDBAdapter(path=tmp_path / "w.duckdb")
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout):
+        adapter.query("SELECT count(*) FROM range(100000000) a, range(100000) b", timeout_seconds=0.5, max_rows=1)
+    assert time.monotonic() - started < 10
+
+
+def test_duckdb_sql_cannot_read_files_or_change_settings(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("token\nsuper-secret\n")
+    adapter = DuckDBAdapter(path=tmp_path / "w.duckdb")
+    for sql in (f"SELECT * FROM read_csv('{secret}')", f"SELECT * FROM '{secret}'",
+                "SET enable_external_access = true", "INSTALL httpfs"):  # fmt: skip
+        with pytest.raises(WarehouseError) as refused:
+            adapter.query(sql, timeout_seconds=5, max_rows=10)
+        assert "super-secret" not in refused.value.detail
+
+
+def test_duckdb_reads_are_read_only(tmp_path: Path) -> None:
+    adapter = DuckDBAdapter(path=tmp_path / "w.duckdb")
+    adapter.execute_script("CREATE TABLE t AS SELECT 1 AS x")
+    with pytest.raises(WarehouseError):
+        adapter.query("DROP TABLE t", timeout_seconds=5, max_rows=1)
+    assert adapter.query("SELECT count(*) FROM t", timeout_seconds=5, max_rows=1).rows == [(1,)]
+
+
+def test_postgres_timeout_and_read_only(pg_warehouse: dict[str, Any]) -> None:
+    adapter = PostgresAdapter(**pg_warehouse)
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout):
+        adapter.query("SELECT pg_sleep(5)", timeout_seconds=0.5, max_rows=1)
+    assert time.monotonic() - started < 3
+    with pytest.raises(WarehouseError):
+        adapter.query("DELETE FROM survey.households", timeout_seconds=5, max_rows=1)
+    count = adapter.query("SELECT count(*) FROM survey.households", timeout_seconds=5, max_rows=1).rows
+    assert count == [(500,)]
+
+
+def test_max_rows_caps_and_flags_truncation(tmp_path: Path) -> None:
+    adapter = DuckDBAdapter(path=tmp_path / "w.duckdb")
+    result = adapter.query("SELECT * FROM range(1000)", timeout_seconds=5, max_rows=10)
+    assert len(result.rows) == 10 and result.truncated
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_large_exports_stream_in_constant_memory(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """About 150 MB of rows go through in batches while the process grows by far less."""
+    rows = 1_000_000
+    select = "SELECT i, repeat('x', 120) AS wide, i * 0.5 AS half FROM {source}"
+    if engine == "duckdb":
+        adapter: Any = DuckDBAdapter(path=tmp_path / "big.duckdb")
+        adapter.execute_script(f"CREATE TABLE big AS {select.format(source=f'range({rows}) t(i)')}")
+        sql = "SELECT * FROM big"
+    else:
+        adapter = PostgresAdapter(**request.getfixturevalue("pg_warehouse"))
+        sql = select.format(source=f"generate_series(1, {rows}) AS i")
+    before = peak = _rss_mb()
+    streamed = adapter.stream(sql, timeout_seconds=120, batch_size=5000)
+    seen = total_bytes = largest = 0
+    for batch in streamed.batches:
+        seen += len(batch)
+        largest = max(largest, len(batch))
+        total_bytes += sum(len(r[1]) for r in batch)
+        peak = max(peak, _rss_mb())
+    grown_mb = peak - before
+    assert seen == rows
+    assert largest <= 5000
+    assert total_bytes >= 120 * rows
+    assert grown_mb < 60, f"the process grew by {grown_mb:.0f} MB while streaming {total_bytes / 1e6:.0f} MB"
