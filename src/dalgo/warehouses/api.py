@@ -3,11 +3,13 @@
 from datetime import datetime
 from typing import Any
 
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Schema, Status
 
 from dalgo.core.api import DalgoRouter, ctx_of
 from dalgo.core.errors import field_error
+from dalgo.core.streaming import async_chunks
 from dalgo.warehouses import selectors, services
 from dalgo.warehouses.models import TableStatistics, Warehouse
 from dalgo.warehouses.types import MASK, TYPES, type_spec
@@ -214,7 +216,10 @@ def explore_preview(request: HttpRequest, schema: str, table: str, query: Query[
 def explore_download(request: HttpRequest, schema: str, table: str) -> StreamingHttpResponse:
     """The whole table as CSV, streamed (constant memory however large)."""
     explorer = selectors.explorer_for(org=ctx_of(request).require_org, schema=schema, table=table)
-    response = StreamingHttpResponse(selectors.table_csv(explorer=explorer), content_type="text/csv; charset=utf-8")
+    chunks = selectors.table_csv(explorer=explorer)
+    # Under ASGI a synchronous iterator would be read whole before the first byte goes out.
+    content = async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
+    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
     filename = f"{schema}.{table}.csv".replace('"', "")
     response["Content-Disposition"] = f'attachment; filename="{filename.encode("ascii", "replace").decode()}"'
     return response

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +15,7 @@ from dalgo.warehouses.adapters.base import Catalog, Column, Table, WarehouseAdap
 from dalgo.warehouses.models import TableStatistics, Warehouse
 from dalgo.warehouses.sql import SqlBuilder
 from dalgo.warehouses.types import adapter_build
-from dalgo.warehouses.values import csv_cell, json_safe
+from dalgo.warehouses.values import json_safe
 
 CATALOG_TTL_SECONDS = 3600
 PREVIEW_MAX_LIMIT = 1000
@@ -116,18 +114,10 @@ def table_preview(*, explorer: Explorer, limit: int, offset: int, sort: str | No
 
 
 def table_csv(*, explorer: Explorer) -> Iterator[bytes]:
-    """The whole table as CSV, streamed batch by batch (constant memory)."""
+    """The whole table as CSV, written by the warehouse and streamed chunk by chunk (constant memory)."""
     sql = explorer.builder.select_all(schema=explorer.table.schema, table=explorer.table.name)
-    streamed = explorer.adapter.stream(sql, timeout_seconds=EXPORT_TIMEOUT_SECONDS, batch_size=5000)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(streamed.columns)
-    yield ("\ufeff" + buffer.getvalue()).encode()  # BOM: Excel reads the UTF-8 right
-    for batch in streamed.batches:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows([csv_cell(v) for v in row] for row in batch)
-        yield buffer.getvalue().encode()
+    yield "\ufeff".encode()  # BOM: Excel reads the UTF-8 right
+    yield from explorer.adapter.export_csv(sql, timeout_seconds=EXPORT_TIMEOUT_SECONDS)
 
 
 def statistics_get(*, org: Org, schema: str, table: str) -> TableStatistics:

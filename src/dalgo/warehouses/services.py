@@ -17,6 +17,7 @@ from dalgo.warehouses.adapters.base import WarehouseError
 from dalgo.warehouses.models import StatisticsStatus, TableStatistics, Warehouse
 from dalgo.warehouses.selectors import catalog_forget, explorer_for, warehouse_find, warehouse_get
 from dalgo.warehouses.types import MASK, adapter_build, config_validate, duckdb_path, type_spec
+from dalgo.warehouses.values import json_safe
 
 STAT_NAMES = {"true": "true_count", "false": "false_count"}
 
@@ -155,36 +156,40 @@ def statistics_compute(*, stats_id: int) -> None:
     total = 0
     try:
         explorer = explorer_for(org=stats.org, schema=stats.schema_name, table=stats.table_name)
-        builder, table = explorer.builder, explorer.table
-        columns = list(table.columns)
-        detail_columns = [c for c in columns if c.kind.value in ("number", "text", "date", "datetime")]
+        detail_columns = [c for c in explorer.table.columns if c.kind.value in ("number", "text", "date", "datetime")]
         total = 1 + len(detail_columns)
         _progress(stats, status=StatisticsStatus.RUNNING, done=0, total=total, current="profile")
-        sql = builder.column_profile(schema=table.schema, table=table.name, columns=columns)
-        result = explorer.adapter.query(sql, timeout_seconds=explorer.timeout, max_rows=1)
-        profile = builder.parse_column_profile(columns=columns, result_columns=result.columns, row=result.rows[0])
-        row_count = int(result.rows[0][0] or 0)
-        out = []
-        for column in columns:
-            stats_of = {STAT_NAMES.get(k, k): v for k, v in profile.get(column.name, {}).items()}
-            out.append({"name": column.name, "type": column.type, "kind": column.kind.value,
-                        **stats_of, "top_values": None, "histogram": None})  # fmt: skip
-        by_name = {c["name"]: c for c in out}
-        for done, column in enumerate(detail_columns, start=1):
-            _progress(stats, status=StatisticsStatus.RUNNING, done=done, total=total, current=column.name)
-            entry = by_name[column.name]
-            entry.update(_column_detail(explorer=explorer, column=column, entry=entry))
-        from dalgo.warehouses.values import json_safe
-
-        stats.result = json_safe({"row_count": row_count, "columns": out})
-        stats.status, stats.error, stats.computed_at = StatisticsStatus.SUCCEEDED, "", timezone.now()
-        stats.progress = {"done": total, "total": total, "current": ""}
-        stats.save(update_fields=["result", "status", "error", "computed_at", "progress"])
+        with explorer.adapter.session():
+            _statistics_queries(stats, explorer=explorer, total=total, detail_columns=detail_columns)
     except DalgoError as exc:
         _fail(stats, exc.detail)
     except Exception as exc:
         _fail(stats, f"Statistics could not be computed ({type(exc).__name__}).")
         raise
+
+
+def _statistics_queries(stats: TableStatistics, *, explorer: Any, total: int, detail_columns: list[Any]) -> None:
+    """Every query of one table's statistics, on one warehouse session."""
+    builder, table = explorer.builder, explorer.table
+    columns = list(table.columns)
+    sql = builder.column_profile(schema=table.schema, table=table.name, columns=columns)
+    result = explorer.adapter.query(sql, timeout_seconds=explorer.timeout, max_rows=1)
+    profile = builder.parse_column_profile(columns=columns, result_columns=result.columns, row=result.rows[0])
+    row_count = int(result.rows[0][0] or 0)
+    out = []
+    for column in columns:
+        stats_of = {STAT_NAMES.get(k, k): v for k, v in profile.get(column.name, {}).items()}
+        out.append({"name": column.name, "type": column.type, "kind": column.kind.value,
+                    **stats_of, "top_values": None, "histogram": None})  # fmt: skip
+    by_name = {c["name"]: c for c in out}
+    for done, column in enumerate(detail_columns, start=1):
+        _progress(stats, status=StatisticsStatus.RUNNING, done=done, total=total, current=column.name)
+        entry = by_name[column.name]
+        entry.update(_column_detail(explorer=explorer, column=column, entry=entry))
+    stats.result = json_safe({"row_count": row_count, "columns": out})
+    stats.status, stats.error, stats.computed_at = StatisticsStatus.SUCCEEDED, "", timezone.now()
+    stats.progress = {"done": total, "total": total, "current": ""}
+    stats.save(update_fields=["result", "status", "error", "computed_at", "progress"])
 
 
 def _column_detail(*, explorer: Any, column: Any, entry: dict[str, Any]) -> dict[str, Any]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import csv
 import datetime as dt
+import io
 import json
 import math
 import uuid
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -40,3 +43,16 @@ def csv_cell(value: Any) -> Any:
         return json.dumps(json_safe(value), ensure_ascii=False)
     safe = json_safe(value)
     return safe
+
+
+def rows_to_csv(columns: list[str], batches: Iterable[list[tuple[Any, ...]]]) -> Iterator[bytes]:
+    """CSV from Python rows, batch by batch: for warehouses that cannot write CSV themselves."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    yield buffer.getvalue().encode()
+    for batch in batches:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([csv_cell(v) for v in row] for row in batch)
+        yield buffer.getvalue().encode()

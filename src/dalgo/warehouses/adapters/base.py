@@ -5,6 +5,7 @@ a timeout and a row cap, and streamed results. SQL reaching an adapter comes fro
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -119,6 +120,15 @@ class WarehouseAdapter(Protocol):
 
     def stream(self, sql: str, *, timeout_seconds: float, batch_size: int = 10_000) -> StreamedResult:
         """Run one statement and yield its rows in batches without holding them all in memory."""
+        ...
+
+    def export_csv(self, sql: str, *, timeout_seconds: float) -> Iterator[bytes]:
+        """The statement's rows as CSV with a header, written by the warehouse itself where it can
+        (PostgreSQL COPY, DuckDB Arrow batches), in chunks: constant memory."""
+        ...
+
+    def session(self) -> AbstractContextManager[None]:
+        """Within the block, queries share one connection (several queries in a row)."""
         ...
 
     def close(self) -> None: ...

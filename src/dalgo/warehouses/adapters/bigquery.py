@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as time_of_day
 from decimal import Decimal
@@ -337,6 +338,16 @@ class BigQueryAdapter:
                 page = self._results(job, page_token=token, max_results=page_rows)
 
         return StreamedResult(columns=[str(f.get("name")) for f in fields], batches=batches(first))
+
+    def export_csv(self, sql: str, *, timeout_seconds: float) -> Iterator[bytes]:
+        """BigQuery has no CSV to stream back to us: rows are written as CSV page by page."""
+        from dalgo.warehouses.values import rows_to_csv
+
+        streamed = self.stream(sql, timeout_seconds=timeout_seconds)
+        yield from rows_to_csv(streamed.columns, streamed.batches)
+
+    def session(self) -> AbstractContextManager[None]:
+        return nullcontext()  # one HTTP client per adapter already
 
     def close(self) -> None:
         self._http.close()

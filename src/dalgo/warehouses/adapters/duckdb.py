@@ -57,9 +57,27 @@ class DuckDBAdapter:
 
     def __init__(self, *, path: Path):
         self.path = path
+        self._shared: duckdb.DuckDBPyConnection | None = None
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Reads within the block share one read-only connection: DuckDB keeps its cache warm and
+        each query saves opening the file. Never held beyond the block (writers need the file)."""
+        if self._shared is not None:
+            yield
+            return
+        with self._connect() as conn:
+            self._shared = conn
+            try:
+                yield
+            finally:
+                self._shared = None
 
     @contextmanager
     def _connect(self, *, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        if read_only and self._shared is not None:
+            yield self._shared
+            return
         if read_only and not self.path.exists():
             with self._connect(read_only=False):
                 pass  # create the file on first use
@@ -134,6 +152,27 @@ class DuckDBAdapter:
                 context.__exit__(None, None, None)
 
         return StreamedResult(columns=columns, batches=batches())
+
+    def export_csv(self, sql: str, *, timeout_seconds: float) -> Iterator[bytes]:
+        """Arrow record batches written as CSV by pyarrow: no Python work per cell."""
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        with self._connect() as conn, _interrupt_after(conn, timeout_seconds):
+            try:
+                reader: Any = conn.sql(sql).to_arrow_reader(50_000)
+                header = True
+                for batch in reader:
+                    sink = pa.BufferOutputStream()
+                    pacsv.write_csv(batch, sink, write_options=pacsv.WriteOptions(include_header=header))
+                    header = False
+                    yield sink.getvalue().to_pybytes()
+                if header:  # no rows: still the header
+                    yield (",".join(f'"{name}"' for name in reader.schema.names) + "\n").encode()
+            except duckdb.InterruptException:
+                raise QueryTimeout(f"The export took longer than {timeout_seconds:.0f} s and was stopped.") from None
+            except duckdb.Error as exc:
+                raise WarehouseError(f"The warehouse refused the query: {str(exc).splitlines()[0]}") from None
 
     def execute_script(self, sql: str) -> None:
         """Write access, for the platform's own loaders and seeds (never user SQL)."""

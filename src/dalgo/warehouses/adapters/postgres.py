@@ -7,6 +7,7 @@ import hashlib
 import tempfile
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import sqlalchemy as sa
@@ -199,6 +200,34 @@ class PostgresAdapter:
                 conn.close()
 
         return StreamedResult(columns=columns, batches=batches())
+
+    def export_csv(self, sql: str, *, timeout_seconds: float) -> Iterator[bytes]:
+        """PostgreSQL writes the CSV itself (COPY ... TO STDOUT), streamed chunk by chunk."""
+        raw = self._engine().raw_connection()
+        try:
+            dbapi = raw.driver_connection
+            assert dbapi is not None
+            with dbapi.cursor() as cursor:
+                cursor.execute("BEGIN READ ONLY")
+                cursor.execute(f"SET LOCAL statement_timeout = {int(timeout_seconds * 1000)}")
+                cursor.execute("SET LOCAL TIME ZONE 'UTC'")
+                with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
+                    for chunk in copy:
+                        yield bytes(chunk)
+                cursor.execute("COMMIT")
+        except DBAPIError as exc:
+            raise self._fail(exc) from None
+        except Exception as exc:
+            if getattr(exc, "sqlstate", None) == "57014":
+                raise QueryTimeout(f"The export took longer than {timeout_seconds:.0f} s and was stopped.") from None
+            if getattr(exc, "sqlstate", None):
+                raise WarehouseError(f"PostgreSQL error: {str(exc).strip().splitlines()[0]}") from None
+            raise
+        finally:
+            raw.close()
+
+    def session(self) -> AbstractContextManager[None]:
+        return nullcontext()  # the engine's pool already reuses connections
 
     def close(self) -> None:
         pass

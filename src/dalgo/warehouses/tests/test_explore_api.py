@@ -151,3 +151,27 @@ def test_statistics_are_computed_in_the_warehouse(explorer_api: Api) -> None:
     months = cols["visit_date"]["histogram"]
     assert months[0]["bucket"] == "2024-01" and sum(m["count"] for m in months) == 500
     assert cols["visit_date"]["min"].startswith("2024-01-0")
+
+
+def test_download_streams_under_asgi(explorer_api: Api) -> None:
+    """Under ASGI (how web runs), the CSV goes out chunk by chunk instead of being read whole first."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    user_id = explorer_api.client.session["_auth_user_id"]
+
+    async def download() -> tuple[bool, list[bytes]]:
+        from dalgo.accounts.models import User
+
+        client = AsyncClient()
+        await client.aforce_login(await User.objects.aget(pk=user_id))
+        response = await client.get(
+            "/api/explore/tables/survey/households/download", headers={"X-Dalgo-Org": explorer_api.org or ""}
+        )
+        return response.is_async, [chunk async for chunk in response.streaming_content]
+
+    is_async, chunks = async_to_sync(download)()
+    assert is_async
+    assert len(chunks) >= 2  # the BOM, then the warehouse's own CSV chunks
+    text = b"".join(chunks).decode("utf-8-sig")
+    assert text.count("\n") >= 501

@@ -1,0 +1,3 @@
+from source_edgy import main
+
+main()
