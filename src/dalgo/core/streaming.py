@@ -22,3 +22,18 @@ async def async_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
         close = getattr(chunks, "close", None)
         if close is not None:
             await sync_to_async(close, thread_sensitive=False)()
+
+
+def rechunk(chunks: Iterator[bytes], *, size: int = 1 << 20) -> Iterator[bytes]:
+    """Join small pieces (a driver may hand over one row at a time) into chunks of about `size`
+    bytes: each chunk costs a thread hop and a write under ASGI."""
+    pending: list[bytes] = []
+    buffered = 0
+    for chunk in chunks:
+        pending.append(chunk)
+        buffered += len(chunk)
+        if buffered >= size:
+            yield b"".join(pending)
+            pending, buffered = [], 0
+    if pending:
+        yield b"".join(pending)

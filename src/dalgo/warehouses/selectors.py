@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from dalgo.core.errors import NotFound
+from dalgo.core.streaming import rechunk
 from dalgo.orgs.models import Org
 from dalgo.warehouses.adapters.base import Catalog, Column, Table, WarehouseAdapter
 from dalgo.warehouses.models import TableStatistics, Warehouse
@@ -117,7 +118,7 @@ def table_csv(*, explorer: Explorer) -> Iterator[bytes]:
     """The whole table as CSV, written by the warehouse and streamed chunk by chunk (constant memory)."""
     sql = explorer.builder.select_all(schema=explorer.table.schema, table=explorer.table.name)
     yield "\ufeff".encode()  # BOM: Excel reads the UTF-8 right
-    yield from explorer.adapter.export_csv(sql, timeout_seconds=EXPORT_TIMEOUT_SECONDS)
+    yield from rechunk(explorer.adapter.export_csv(sql, timeout_seconds=EXPORT_TIMEOUT_SECONDS))
 
 
 def statistics_get(*, org: Org, schema: str, table: str) -> TableStatistics:
