@@ -1,0 +1,139 @@
+"""Loader throughput: N synthetic RECORD lines through `Loader.feed_line` (orjson parse, Arrow
+batches, DuckDB Arrow insert / PostgreSQL COPY into staging + INSERT) against a raw `COPY` of the
+same rows as CSV bytes into PostgreSQL, measured in the same run. Prints rows/s and ratios; the goal
+is loader/raw COPY >= 0.5 for PostgreSQL. Never asserts times.
+
+    uv run python bench/loader.py [--rows 1000000]
+
+Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth); creates and drops the database
+`dalgo_bench_loader`. The DuckDB file lives in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+import psycopg
+
+from dalgo.ingestion.loader import DuckDBWriter, Loader, PostgresWriter
+from dalgo.ingestion.protocol import ConfiguredStream, DestinationMode, SyncMode
+
+DB = "dalgo_bench_loader"
+SERVER = "host=127.0.0.1 port=5432 user=postgres"
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "village": {"type": "string"},
+        "head_name": {"type": ["null", "string"]},
+        "members": {"type": "integer"},
+        "income": {"type": "number"},
+        "has_toilet": {"type": "boolean"},
+        "surveyed_at": {"type": "string", "format": "date-time"},
+        "notes": {"type": ["null", "string"]},
+    },
+}
+VILLAGES = ["Nandgaon", "Shirur", "Wadgaon", "Pimpri", "Khed"]
+
+
+def synthetic(rows: int) -> tuple[list[bytes], bytes]:
+    """RECORD lines and the same rows as CSV (for the raw COPY baseline)."""
+    lines: list[bytes] = []
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for i in range(rows):
+        data = {
+            "id": i,
+            "village": VILLAGES[i % 5],
+            "head_name": None if i % 17 == 0 else f"Head {i}",
+            "members": 1 + i % 9,
+            "income": round(1000 + (i % 997) * 12.5, 2),
+            "has_toilet": i % 3 == 0,
+            "surveyed_at": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:00:00Z",
+            "notes": "" if i % 5 else 'needs follow-up, "urgent"',
+        }
+        message = {"type": "RECORD", "record": {"stream": "households", "data": data, "emitted_at": 1_700_000_000_000}}
+        lines.append(orjson.dumps(message))
+        writer.writerow(["" if v is None else v for v in data.values()])
+    return lines, out.getvalue().encode()
+
+
+def stream(mode: DestinationMode) -> ConfiguredStream:
+    return ConfiguredStream(
+        name="households", json_schema=SCHEMA, sync_mode=SyncMode.FULL_REFRESH, destination_mode=mode,
+        primary_key=(("id",),),
+    )  # fmt: skip
+
+
+def run_loader(writer_factory: object, lines: list[bytes], mode: DestinationMode, schema: str) -> float:
+    writer = writer_factory()  # type: ignore[operator]
+    loader = Loader(writer, schema=schema, streams=[stream(mode)], on_state=lambda s: None)
+    started = time.perf_counter()
+    for line in lines:
+        loader.feed_line(line)
+    loader.finish()
+    elapsed = time.perf_counter() - started
+    writer.close()
+    return elapsed
+
+
+def raw_copy(conninfo: str, payload: bytes) -> float:
+    with psycopg.connect(conninfo) as conn:
+        conn.execute(
+            "CREATE TABLE raw_copy (id bigint, village text, head_name text, members bigint, income double precision,"
+            " has_toilet boolean, surveyed_at timestamptz, notes text)"
+        )
+        conn.commit()
+        started = time.perf_counter()
+        with conn.cursor() as cur, cur.copy("COPY raw_copy FROM STDIN (FORMAT csv)") as copy:
+            view = memoryview(payload)
+            for start in range(0, len(view), 1 << 20):
+                copy.write(view[start : start + (1 << 20)])
+        conn.commit()
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    rows = args.rows
+    t0 = time.perf_counter()
+    lines, payload = synthetic(rows)
+    print(f"generated {rows:,} RECORD lines ({sum(map(len, lines)) / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s")
+    with psycopg.connect(f"{SERVER} dbname=postgres", autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {DB}")
+        admin.execute(f"CREATE DATABASE {DB}")
+    conninfo = f"{SERVER} dbname={DB}"
+    try:
+        results: dict[str, float] = {}
+        results["raw COPY CSV -> PostgreSQL (baseline)"] = raw_copy(conninfo, payload)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "bench.duckdb"
+            for mode in (DestinationMode.APPEND, DestinationMode.APPEND_DEDUP):
+                results[f"loader -> DuckDB ({mode})"] = run_loader(lambda: DuckDBWriter(path), lines, mode, f"b_{mode}")
+        for mode in (DestinationMode.APPEND, DestinationMode.APPEND_DEDUP):
+            results[f"loader -> PostgreSQL ({mode})"] = run_loader(
+                lambda: PostgresWriter(conninfo), lines, mode, f"b_{mode}"
+            )
+    finally:
+        with psycopg.connect(f"{SERVER} dbname=postgres", autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+    baseline = rows / results["raw COPY CSV -> PostgreSQL (baseline)"]
+    print(f"\n{'path':45} {'seconds':>8} {'rows/s':>10} {'vs raw COPY':>12}")
+    for name, seconds in results.items():
+        rate = rows / seconds
+        print(f"{name:45} {seconds:8.2f} {rate:10,.0f} {rate / baseline:12.2f}")
+    print("\ngoal: loader -> PostgreSQL / raw COPY >= 0.5")
+    print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+"""Records -> one typed Arrow table per batch. Whole columns convert in Arrow's C code when their
+values already have the column's type (the usual case); a column with odd values falls back to a
+per-value cast where a value that cannot be cast becomes NULL with a note in `_airbyte_meta`
+(DESTINATION_TYPECAST_ERROR), so no row is ever lost."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from dalgo.ingestion.loader.sql import SEQ
+from dalgo.ingestion.loader.types import EXTRACTED_AT, META, ColumnType, type_of_value, widen
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_CONVERT_ERRORS = (
+    pa.ArrowInvalid,
+    pa.ArrowTypeError,
+    pa.ArrowNotImplementedError,
+    OverflowError,
+    TypeError,
+    ValueError,
+)
+
+ARROW_TYPES: dict[ColumnType, pa.DataType] = {
+    ColumnType.TEXT: pa.string(),
+    ColumnType.BIGINT: pa.int64(),
+    ColumnType.DOUBLE: pa.float64(),
+    ColumnType.NUMERIC: pa.string(),  # exact decimal text; the warehouse casts it
+    ColumnType.BOOLEAN: pa.bool_(),
+    ColumnType.DATE: pa.date32(),
+    ColumnType.TIMESTAMP: pa.timestamp("us"),
+    ColumnType.TIMESTAMPTZ: pa.timestamp("us", tz="UTC"),
+    ColumnType.JSON: pa.string(),  # JSON text
+}
+
+
+class _Failed(Exception):
+    """A value that cannot be cast to its column's type."""
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # ints beyond 64 bits and the like
+        return json.dumps(value, default=str)
+
+
+def _infer(values: list[Any]) -> pa.Array | None:
+    try:
+        return pa.array(values)
+    except _CONVERT_ERRORS:
+        return None
+
+
+def _to_int(v: Any) -> int | float:
+    if isinstance(v, bool):
+        raise _Failed
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        if v != v or v in (float("inf"), float("-inf")):
+            raise _Failed
+        return int(v) if v.is_integer() else v
+    if isinstance(v, str):
+        try:
+            return int(v.strip())
+        except ValueError:
+            try:
+                f = float(v)
+            except ValueError:
+                raise _Failed from None
+            if f.is_integer():
+                return int(f)
+            raise _Failed from None
+    raise _Failed
+
+
+def _to_float(v: Any) -> float:
+    if isinstance(v, bool):
+        raise _Failed
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            raise _Failed from None
+    raise _Failed
+
+
+def _to_decimal_text(v: Any) -> str:
+    if isinstance(v, bool) or not isinstance(v, (int, float, str, Decimal)):
+        raise _Failed
+    try:
+        d = Decimal(str(v).strip())
+    except InvalidOperation:
+        raise _Failed from None
+    if not d.is_finite():
+        raise _Failed
+    return str(d)
+
+
+def _to_bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int) and v in (0, 1):
+        return bool(v)
+    if isinstance(v, str) and v.strip().lower() in ("true", "false", "t", "f", "yes", "no", "1", "0"):
+        return v.strip().lower() in ("true", "t", "yes", "1")
+    raise _Failed
+
+
+def _to_date(v: Any) -> date:
+    if not isinstance(v, str):
+        raise _Failed
+    try:
+        return date.fromisoformat(v)
+    except ValueError:
+        try:
+            return datetime.fromisoformat(v).date()
+        except ValueError:
+            raise _Failed from None
+
+
+def _to_datetime(v: Any, *, tz: bool) -> datetime:
+    if not isinstance(v, str):
+        raise _Failed
+    try:
+        parsed = datetime.fromisoformat(v.strip())
+    except ValueError:
+        raise _Failed from None
+    if tz:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return parsed if parsed.tzinfo is None else parsed.astimezone(UTC).replace(tzinfo=None)
+
+
+def _per_value(
+    values: list[Any], column: str, column_type: ColumnType, notes: dict[int, list[dict[str, str]]]
+) -> tuple[list[Any], ColumnType]:
+    """The slow path: cast each value, NULL + a note for those that fail. BIGINT widens to DOUBLE
+    (fractions) or NUMERIC (beyond 64 bits) rather than lose a number."""
+    out: list[Any] = []
+    for i, v in enumerate(values):
+        if v is None:
+            out.append(None)
+            continue
+        try:
+            if column_type == ColumnType.TEXT:
+                out.append(v if isinstance(v, str) else _json_text(v))
+            elif column_type == ColumnType.JSON:
+                out.append(_json_text(v))
+            elif column_type == ColumnType.BIGINT:
+                out.append(_to_int(v))
+            elif column_type == ColumnType.DOUBLE:
+                out.append(_to_float(v))
+            elif column_type == ColumnType.NUMERIC:
+                out.append(_to_decimal_text(v))
+            elif column_type == ColumnType.BOOLEAN:
+                out.append(_to_bool(v))
+            elif column_type == ColumnType.DATE:
+                out.append(_to_date(v))
+            else:
+                out.append(_to_datetime(v, tz=column_type == ColumnType.TIMESTAMPTZ))
+        except (_Failed, OverflowError, ValueError, TypeError):
+            out.append(None)
+            notes.setdefault(i, []).append(
+                {"field": column, "change": "NULLED", "reason": "DESTINATION_TYPECAST_ERROR"}
+            )
+    if column_type == ColumnType.BIGINT:
+        if any(isinstance(v, int) and not INT64_MIN <= v <= INT64_MAX for v in out):
+            return [None if v is None else _to_decimal_text(v) for v in out], ColumnType.NUMERIC
+        if any(isinstance(v, float) for v in out):
+            return [None if v is None else float(v) for v in out], ColumnType.DOUBLE
+    return out, column_type
+
+
+def column_array(
+    values: list[Any], column: str, column_type: ColumnType, notes: dict[int, list[dict[str, str]]]
+) -> tuple[pa.Array, ColumnType]:
+    """One column of a batch as an Arrow array of its (possibly widened) type."""
+    if column_type not in (ColumnType.JSON, ColumnType.NUMERIC):
+        inferred = _infer(values)
+        if inferred is not None:
+            t = inferred.type
+            target = ARROW_TYPES[column_type]
+            try:
+                if pa.types.is_null(t):
+                    return pa.nulls(len(values), target), column_type
+                if column_type == ColumnType.TEXT and pa.types.is_string(t):
+                    return inferred, column_type
+                if column_type == ColumnType.BIGINT:
+                    if pa.types.is_int64(t):
+                        return inferred, column_type
+                    if pa.types.is_floating(t):
+                        as_int = inferred.cast(pa.int64(), safe=True)  # raises on fractions
+                        return as_int, column_type
+                if column_type == ColumnType.DOUBLE and (pa.types.is_int64(t) or pa.types.is_floating(t)):
+                    return inferred.cast(pa.float64()), column_type
+                if column_type == ColumnType.BOOLEAN and pa.types.is_boolean(t):
+                    return inferred, column_type
+                if column_type in (
+                    ColumnType.DATE,
+                    ColumnType.TIMESTAMP,
+                    ColumnType.TIMESTAMPTZ,
+                ) and pa.types.is_string(t):
+                    return inferred.cast(target), column_type
+            except _CONVERT_ERRORS:
+                pass
+    elif column_type == ColumnType.JSON:
+        try:
+            return pa.array([None if v is None else orjson.dumps(v).decode() for v in values], pa.string()), column_type
+        except TypeError:
+            pass
+    out, final_type = _per_value(values, column, column_type, notes)
+    return pa.array(out, ARROW_TYPES[final_type]), final_type
+
+
+def infer_columns(datas: list[dict[str, Any]], known: set[str]) -> dict[str, ColumnType]:
+    """Columns that appear in records but not in the stream's schema, typed from their values."""
+    found: dict[str, ColumnType | None] = {}
+    for data in datas:
+        for key, value in data.items():
+            if key in known:
+                continue
+            value_type = type_of_value(value)
+            previous = found.get(key)
+            if previous is None:
+                found[key] = value_type
+            elif value_type is not None:
+                found[key] = widen(previous, value_type)
+    return {k: (v or ColumnType.TEXT) for k, v in found.items()}
+
+
+def build_batch(
+    *,
+    datas: list[dict[str, Any]],
+    emitted_at: list[int],
+    columns: dict[str, ColumnType],
+    meta_base: dict[str, Any],
+    with_seq: bool,
+) -> tuple[pa.Table, dict[str, ColumnType]]:
+    """The staged batch (data columns, `_airbyte_extracted_at`, `_airbyte_meta` as JSON text and,
+    for dedup, the arrival order) and the data columns' final types."""
+    notes: dict[int, list[dict[str, str]]] = {}
+    arrays: list[pa.Array] = []
+    names: list[str] = []
+    final: dict[str, ColumnType] = {}
+    for name, column_type in columns.items():
+        array, final_type = column_array([d.get(name) for d in datas], name, column_type, notes)
+        arrays.append(array)
+        names.append(name)
+        final[name] = final_type
+    arrays.append(pa.array(emitted_at, pa.int64()).cast(pa.timestamp("ms", tz="UTC")))
+    names.append(EXTRACTED_AT)
+    metas: list[str | None] = [None] * len(datas)  # NULL: no changes (the apply statement fills it in)
+    for i, changes in notes.items():
+        metas[i] = orjson.dumps({"changes": changes, **meta_base}).decode()
+    arrays.append(pa.array(metas, pa.string()))
+    names.append(META)
+    if with_seq:
+        arrays.append(pa.array(range(len(datas)), pa.int64()))
+        names.append(SEQ)
+    return pa.Table.from_arrays(arrays, names=names), final

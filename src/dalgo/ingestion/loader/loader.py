@@ -1,0 +1,308 @@
+"""The loader: RECORD and STATE messages in, typed tables out.
+
+Records are buffered per stream and flushed as one batch (Arrow) per transaction: DDL for new or
+widened columns, the bulk stage, one apply statement (INSERT for append and overwrite, MERGE for
+append_dedup), commit. A STATE flushes every stream first and reaches `on_state` only after those
+commits, so a saved state never points past data the warehouse does not hold. Overwrite loads into
+`_dalgo_tmp_<table>_<run>` and swaps it in at `finish()` in one transaction; until then readers see
+the old table, and a crash leaves it untouched.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from dalgo.ingestion.loader import sql
+from dalgo.ingestion.loader.convert import build_batch, infer_columns
+from dalgo.ingestion.loader.types import (
+    EXTRACTED_AT,
+    GENERATION_ID,
+    META,
+    METADATA_COLUMNS,
+    RAW_ID,
+    ColumnType,
+    schema_columns,
+    widen,
+)
+from dalgo.ingestion.loader.writers import WarehouseWriter
+from dalgo.ingestion.protocol import ConfiguredStream, DestinationMode, Message, Record, State
+
+TMP_PREFIX = "_dalgo_tmp_"
+
+
+@dataclass
+class StreamStats:
+    records: int = 0
+    bytes: int = 0
+    batches: int = 0
+    seconds: float = 0.0  # time spent converting and loading (not waiting for the source)
+
+
+@dataclass
+class LoadStats:
+    streams: dict[str, StreamStats] = field(default_factory=dict)
+    states: int = 0  # states passed to on_state
+    skipped_records: int = 0  # records of streams that are not configured
+
+    @property
+    def records(self) -> int:
+        return sum(s.records for s in self.streams.values())
+
+    @property
+    def bytes(self) -> int:
+        return sum(s.bytes for s in self.streams.values())
+
+
+class LoaderError(Exception):
+    pass
+
+
+@dataclass
+class _Stream:
+    config: ConfiguredStream
+    table: str  # the destination table
+    target: str  # where batches go: the table, or the overwrite's temporary table
+    columns: dict[str, ColumnType]  # declared (and discovered) data columns
+    primary_key: list[str]
+    cursor: str | None
+    existing: dict[str, ColumnType] | None = None  # the target's columns once known
+    datas: list[dict[str, Any]] = field(default_factory=list)
+    emitted_at: list[int] = field(default_factory=list)
+    buffered_bytes: int = 0
+
+
+def _top_level(path: tuple[str, ...]) -> str:
+    if len(path) != 1:
+        raise LoaderError(f"Nested primary keys and cursors are not supported yet: {'.'.join(path)}")
+    return path[0]
+
+
+class Loader:
+    def __init__(
+        self,
+        writer: WarehouseWriter,
+        *,
+        schema: str,
+        streams: list[ConfiguredStream],
+        on_state: Callable[[State], None],
+        batch_rows: int = 50_000,
+        batch_bytes: int = 64 * 1024 * 1024,
+        sync_id: int | str | None = None,
+        generation_id: int = 0,
+        run_id: str | None = None,
+    ):
+        self.writer = writer
+        self.dialect = writer.dialect
+        self.schema = schema
+        self.on_state = on_state
+        self.batch_rows = batch_rows
+        self.batch_bytes = batch_bytes
+        self.generation_id = generation_id
+        self.meta_base: dict[str, Any] = {"sync_id": sync_id}
+        self.run_id = run_id or uuid.uuid4().hex[:12]
+        if not re.fullmatch(r"[0-9a-f]{12}", self.run_id):
+            raise LoaderError("run_id must be 12 lowercase hex digits.")
+        self.stats = LoadStats()
+        self._streams: dict[str, _Stream] = {}
+        for config in streams:
+            primary_key = [_top_level(p) for p in config.primary_key]
+            cursor = _top_level(config.cursor_field) if config.cursor_field else None
+            if config.destination_mode == DestinationMode.APPEND_DEDUP and not primary_key:
+                raise LoaderError(f"Stream {config.name!r}: append_dedup needs a primary key.")
+            columns = schema_columns(config.json_schema, config.selected_columns)
+            properties = config.json_schema.get("properties") or {}
+            for key in [*primary_key, *([cursor] if cursor else [])]:
+                if key not in columns:
+                    columns[key] = schema_columns({"properties": {key: properties.get(key, {})}}, None).get(
+                        key, ColumnType.TEXT
+                    )
+            overwrite = config.destination_mode == DestinationMode.OVERWRITE
+            target = f"{TMP_PREFIX}{config.name}_{self.run_id}" if overwrite else config.name
+            self._streams[config.name] = _Stream(
+                config=config, table=config.name, target=target, columns=columns,
+                primary_key=primary_key, cursor=cursor,
+            )  # fmt: skip
+            self.stats.streams[config.name] = StreamStats()
+        self._schema_ready = False
+        self._finished = False
+
+    # -- messages ---------------------------------------------------------------------------------
+
+    def feed(self, message: Message, *, size: int | None = None) -> None:
+        """A RECORD is buffered (a full buffer is flushed and committed); a STATE flushes every
+        stream, then reaches on_state. Other messages are not the loader's business."""
+        if isinstance(message, Record):
+            self._add(message.stream, message.data, message.emitted_at, size)
+        elif isinstance(message, State):
+            self._checkpoint(message)
+
+    def feed_line(self, line: bytes) -> None:
+        """One raw protocol line (the fast path: no Record object in between)."""
+        message = orjson.loads(line)
+        kind = message.get("type")
+        if kind == "RECORD":
+            record = message["record"]
+            self._add(record["stream"], record.get("data") or {}, int(record.get("emitted_at") or 0), len(line))
+        elif kind == "STATE":
+            self._checkpoint(State(raw=message.get("state") or {}))
+
+    def _add(self, stream_name: str, data: dict[str, Any], emitted_at: int, size: int | None) -> None:
+        stream = self._streams.get(stream_name)
+        if stream is None:
+            self.stats.skipped_records += 1
+            return
+        if size is None:
+            size = len(orjson.dumps(data))
+        stream.datas.append(data)
+        stream.emitted_at.append(emitted_at)
+        stream.buffered_bytes += size
+        stats = self.stats.streams[stream_name]
+        stats.records += 1
+        stats.bytes += size
+        if len(stream.datas) >= self.batch_rows or stream.buffered_bytes >= self.batch_bytes:
+            self._flush(stream)
+
+    def _checkpoint(self, state: State) -> None:
+        for stream in self._streams.values():
+            self._flush(stream)
+        self.stats.states += 1
+        self.on_state(state)
+
+    # -- end of a sync ------------------------------------------------------------------------------
+
+    def finish(self) -> LoadStats:
+        """Flush what is buffered, make sure every table exists (0 records included), and swap
+        each overwrite's new table in, all swaps in one transaction."""
+        if self._finished:
+            return self.stats
+        for stream in self._streams.values():
+            self._flush(stream, force=True)
+        swaps = [s for s in self._streams.values() if s.target != s.table]
+        if swaps:
+            try:
+                for stream in swaps:
+                    self.writer.execute(sql.drop_table(self.schema, stream.table, dialect=self.dialect))
+                    self.writer.execute(
+                        sql.rename_table(self.schema, stream.target, stream.table, dialect=self.dialect)
+                    )
+                self.writer.commit()
+            except Exception:
+                self.writer.rollback()
+                raise
+        self._finished = True
+        return self.stats
+
+    def abort(self) -> None:
+        """Stop: roll back the open batch and drop the overwrite's temporary tables; the tables
+        readers use stay as they were (batches already committed for append modes stay, matching
+        the last state passed to on_state)."""
+        self.writer.rollback()
+        for stream in self._streams.values():
+            if stream.target != stream.table:
+                self.writer.execute(sql.drop_table(self.schema, stream.target, dialect=self.dialect))
+        self.writer.commit()
+        self._finished = True
+
+    # -- one batch --------------------------------------------------------------------------------
+
+    def _ensure_schema(self) -> None:
+        if self._schema_ready:
+            return
+        self.writer.execute(sql.create_schema(self.schema, dialect=self.dialect))
+        self.writer.commit()
+        self._schema_ready = True
+
+    def _drop_stale_temporaries(self, stream: _Stream) -> None:
+        """Temporary tables of earlier overwrite runs of this table that died before their swap."""
+        pattern = re.compile(re.escape(f"{TMP_PREFIX}{stream.table}_") + r"[0-9a-f]{12}")
+        for name in self.writer.tables(self.schema):
+            if name != stream.target and pattern.fullmatch(name):
+                self.writer.execute(sql.drop_table(self.schema, name, dialect=self.dialect))
+
+    def _flush(self, stream: _Stream, *, force: bool = False) -> None:
+        if not stream.datas and not (force and stream.existing is None):
+            return
+        started = time.monotonic()
+        datas, emitted_at = stream.datas, stream.emitted_at
+        stream.datas, stream.emitted_at, stream.buffered_bytes = [], [], 0
+        self._ensure_schema()
+        config = stream.config
+        if config.selected_columns is None and datas:
+            discovered = infer_columns(datas, set(stream.columns) | set(METADATA_COLUMNS))
+            stream.columns.update(discovered)
+        try:
+            if stream.existing is None:
+                if stream.target != stream.table:
+                    self._drop_stale_temporaries(stream)
+                stream.existing = self.writer.table_columns(self.schema, stream.target)
+            existing = stream.existing or {}
+            wanted = {name: widen(existing[name], t) if name in existing else t for name, t in stream.columns.items()}
+            batch = None
+            staged = wanted
+            if datas:
+                batch, staged = build_batch(
+                    datas=datas, emitted_at=emitted_at, columns=wanted, meta_base=self.meta_base,
+                    with_seq=config.destination_mode == DestinationMode.APPEND_DEDUP,
+                )  # fmt: skip
+            target_types = self._evolve(stream, staged)
+            if batch is not None:
+                relation = self.writer.stage(batch, staged)
+                if config.destination_mode == DestinationMode.APPEND_DEDUP:
+                    statement = sql.merge_from_stage(
+                        schema=self.schema, name=stream.target, stage=relation, staged=staged,
+                        target=target_types, primary_key=stream.primary_key, cursor=stream.cursor,
+                        generation_id=self.generation_id, meta_base=self.meta_base, dialect=self.dialect,
+                    )  # fmt: skip
+                else:
+                    statement = sql.insert_from_stage(
+                        schema=self.schema, name=stream.target, stage=relation, staged=staged,
+                        target=target_types, generation_id=self.generation_id, meta_base=self.meta_base,
+                        dialect=self.dialect,
+                    )  # fmt: skip
+                self.writer.execute(statement)
+                self.writer.unstage()
+            self.writer.commit()
+        except Exception:
+            self.writer.rollback()
+            stream.existing = None  # introspect again: the DDL of this batch was rolled back
+            raise
+        stream.existing = target_types
+        stats = self.stats.streams[config.name]
+        if datas:
+            stats.batches += 1
+        stats.seconds += time.monotonic() - started
+
+    def _evolve(self, stream: _Stream, staged: dict[str, ColumnType]) -> dict[str, ColumnType]:
+        """Create the target, or add the batch's new columns and widen changed ones. Returns the
+        target's columns and types afterwards."""
+        existing = stream.existing
+        if existing is None:
+            columns = {**staged, **METADATA_COLUMNS}
+            self.writer.execute(sql.create_table(self.schema, stream.target, columns, dialect=self.dialect))
+            return columns
+        result = dict(existing)
+        for name, staged_type in staged.items():
+            if name not in existing:
+                self.writer.execute(sql.add_column(self.schema, stream.target, name, staged_type, dialect=self.dialect))
+                result[name] = staged_type
+                continue
+            widened = widen(existing[name], staged_type)
+            if widened != existing[name] and name not in (RAW_ID, EXTRACTED_AT, META, GENERATION_ID):
+                self.writer.execute(
+                    sql.alter_column_type(
+                        self.schema, stream.target, name, existing[name], widened, dialect=self.dialect
+                    )
+                )
+                result[name] = widened
+        for name, column_type in METADATA_COLUMNS.items():
+            if name not in result:  # a table landed by an older tool
+                self.writer.execute(sql.add_column(self.schema, stream.target, name, column_type, dialect=self.dialect))
+                result[name] = column_type
+        return result

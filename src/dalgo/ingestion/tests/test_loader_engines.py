@@ -1,0 +1,366 @@
+"""The loader against real DuckDB files and a real PostgreSQL database (created per session):
+typing, the three destination modes, schema evolution, state ordering, abort, edge cases."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import psycopg
+import pytest
+
+from dalgo.ingestion.loader import BigQueryWriter, DuckDBWriter, Loader, PostgresWriter
+from dalgo.ingestion.loader.writers import WarehouseWriter
+from dalgo.ingestion.protocol import ConfiguredStream, DestinationMode, Record, State, SyncMode
+
+PG_SERVER = "host=127.0.0.1 port=5432 user=postgres"
+PG_DB = f"dalgo_loadtest_{os.getpid()}"
+
+SURVEY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "village": {"type": ["null", "string"]},
+        "members": {"type": ["null", "integer"]},
+        "income": {"type": ["null", "number"]},
+        "exact": {"type": "number", "airbyte_type": "big_number"},
+        "has_toilet": {"type": ["null", "boolean"]},
+        "visit_date": {"type": ["null", "string"], "format": "date"},
+        "surveyed_at": {"type": "string", "format": "date-time", "airbyte_type": "timestamp_with_timezone"},
+        "local_time": {"type": "string", "format": "date-time", "airbyte_type": "timestamp_without_timezone"},
+        "answers": {"type": ["null", "object"], "properties": {"q1": {"type": "string"}}},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "either": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+        "updated": {"type": "integer"},
+        "unselected": {"type": "string"},
+    },
+}
+
+
+def pg_conninfo(dbname: str = PG_DB) -> str:
+    return f"{PG_SERVER} dbname={dbname}"
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    with psycopg.connect(pg_conninfo("postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}"')
+        conn.execute(f'CREATE DATABASE "{PG_DB}"')
+    yield pg_conninfo()
+    with psycopg.connect(pg_conninfo("postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
+
+
+class Engine:
+    """One warehouse for a test: writers on it, and reads from a separate connection."""
+
+    def __init__(self, kind: str, target: str):
+        self.kind, self.target = kind, target
+        self.schema = f"raw_{uuid.uuid4().hex[:8]}"
+        self._reader: Any = None
+
+    def writer(self) -> WarehouseWriter:
+        return DuckDBWriter(self.target) if self.kind == "duckdb" else PostgresWriter(self.target)
+
+    def reader(self) -> Any:
+        if self._reader is None:
+            if self.kind == "duckdb":
+                # A second connection (same process: DuckDB allows one writing process per file).
+                self._reader = duckdb.connect(self.target)
+                self._reader.execute("SET TimeZone = 'UTC'")
+            else:
+                self._reader = psycopg.connect(self.target, autocommit=True)
+                self._reader.execute("SET TIME ZONE 'UTC'")
+        return self._reader
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        reader = self.reader()
+        if self.kind == "duckdb":
+            return [tuple(r) for r in reader.execute(sql.replace("%s", "?"), params or []).fetchall()]
+        return [tuple(r) for r in reader.execute(sql, params or []).fetchall()]
+
+    def q(self, name: str) -> str:
+        return '"' + self.schema + '"."' + name.replace('"', '""') + '"'
+
+    def columns(self, table: str) -> dict[str, str]:
+        rows = self.rows(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = %s "
+            "AND table_name = %s ORDER BY ordinal_position",
+            [self.schema, table],
+        )
+        return {r[0]: str(r[1]).lower() for r in rows}
+
+    def tables(self) -> list[str]:
+        rows = self.rows("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [self.schema])
+        return sorted(r[0] for r in rows)
+
+    def json(self, value: Any) -> Any:
+        return orjson.loads(value) if isinstance(value, str) else value
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "duckdb":
+        eng = Engine("duckdb", str(tmp_path / "warehouse.duckdb"))
+    else:
+        eng = Engine("postgres", request.getfixturevalue("pg_database"))
+    yield eng
+    eng.close()
+
+
+def stream(
+    name: str = "households",
+    mode: DestinationMode = DestinationMode.APPEND,
+    schema: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> ConfiguredStream:
+    return ConfiguredStream(
+        name=name,
+        json_schema=schema or {"type": "object", "properties": {"id": {"type": "integer"}, "v": {"type": "string"}}},
+        sync_mode=SyncMode.INCREMENTAL if mode == DestinationMode.APPEND_DEDUP else SyncMode.FULL_REFRESH,
+        destination_mode=mode,
+        **kwargs,
+    )
+
+
+def rec(data: dict[str, Any], name: str = "households", at: int = 1_700_000_000_000) -> Record:
+    return Record(stream=name, data=data, emitted_at=at)
+
+
+def load(
+    engine: Engine,
+    streams: list[ConfiguredStream],
+    messages: list[Record | State],
+    *,
+    on_state: Callable[[State], None] | None = None,
+    **kwargs: Any,
+) -> Loader:
+    writer = engine.writer()
+    try:
+        loader = Loader(writer, schema=engine.schema, streams=streams, on_state=on_state or (lambda s: None), **kwargs)
+        for message in messages:
+            loader.feed(message)
+        loader.finish()
+    finally:
+        writer.close()
+    return loader
+
+
+STATE = State(raw={"type": "STREAM", "stream": {"stream_descriptor": {"name": "households"}, "stream_state": {}}})
+
+
+def test_typing_from_a_realistic_schema(engine: Engine) -> None:
+    s = stream(
+        schema=SURVEY_SCHEMA, selected_columns=tuple(k for k in SURVEY_SCHEMA["properties"] if k != "unselected")
+    )
+    good = {
+        "id": 1, "village": "Nandgaon", "members": 5, "income": 1234.5, "exact": "12345678901234.123456789",
+        "has_toilet": True, "visit_date": "2024-03-01", "surveyed_at": "2024-03-01T10:00:00+05:30",
+        "local_time": "2024-03-01T10:00:00", "answers": {"q1": "yes", "nested": [1, 2]}, "tags": ["a", "b"],
+        "either": "x", "updated": 10, "unselected": "dropped",
+    }  # fmt: skip
+    bad = {"id": 2, "members": "five", "visit_date": "not a date", "surveyed_at": None, "village": None}
+    load(engine, [s], [rec(good), rec(bad), STATE], sync_id=42)
+    cols = engine.columns("households")
+    assert "unselected" not in cols
+    expected_pg = {
+        "id": "bigint", "village": "text", "members": "bigint", "income": "double precision", "exact": "numeric",
+        "has_toilet": "boolean", "visit_date": "date", "surveyed_at": "timestamp with time zone",
+        "local_time": "timestamp without time zone", "answers": "jsonb", "tags": "jsonb", "either": "jsonb",
+        "_airbyte_raw_id": "text", "_airbyte_extracted_at": "timestamp with time zone", "_airbyte_meta": "jsonb",
+        "_airbyte_generation_id": "bigint",
+    }  # fmt: skip
+    duck = {"text": "varchar", "double precision": "double", "numeric": "decimal(38,9)", "jsonb": "json",
+            "timestamp without time zone": "timestamp"}  # fmt: skip
+    for name, pg_type in expected_pg.items():
+        want = pg_type if engine.kind == "postgres" else duck.get(pg_type, pg_type)
+        assert cols[name] == want, (name, cols[name])
+    rows = engine.rows(
+        f"SELECT id, village, members, income, CAST(exact AS TEXT), has_toilet, visit_date, surveyed_at, local_time, "
+        f"answers, tags, _airbyte_meta, _airbyte_raw_id, _airbyte_extracted_at "
+        f"FROM {engine.q('households')} ORDER BY id"
+    )
+    first, second = rows
+    assert first[1:4] == ("Nandgaon", 5, 1234.5)
+    assert first[4].startswith("12345678901234.123456789")
+    assert first[5] is True and str(first[6]) == "2024-03-01"
+    assert first[7].isoformat() == "2024-03-01T04:30:00+00:00"
+    assert first[8].isoformat() == "2024-03-01T10:00:00"
+    assert engine.json(first[9]) == {"q1": "yes", "nested": [1, 2]} and engine.json(first[10]) == ["a", "b"]
+    assert engine.json(first[11]) == {"changes": [], "sync_id": 42}
+    assert uuid.UUID(first[12]) and first[13].timestamp() == 1_700_000_000
+    # The bad values are NULL, the row is kept, and _airbyte_meta says why.
+    assert second[1:3] == (None, None) and second[6] is None
+    meta = engine.json(second[11])
+    assert meta["sync_id"] == 42
+    assert sorted(c["field"] for c in meta["changes"]) == ["members", "visit_date"]
+    assert {(c["change"], c["reason"]) for c in meta["changes"]} == {("NULLED", "DESTINATION_TYPECAST_ERROR")}
+
+
+def test_append_adds_rows_each_sync(engine: Engine) -> None:
+    s = stream()
+    load(engine, [s], [rec({"id": 1, "v": "a"}), rec({"id": 2, "v": "b"}), STATE])
+    load(engine, [s], [rec({"id": 1, "v": "a2"}), STATE])
+    assert engine.rows(f"SELECT id, v FROM {engine.q('households')} ORDER BY id, v") == [(1, "a"), (1, "a2"), (2, "b")]
+
+
+def test_overwrite_swaps_at_the_end(engine: Engine) -> None:
+    s = stream(mode=DestinationMode.OVERWRITE)
+    load(engine, [s], [rec({"id": i, "v": "old"}) for i in range(3)])
+    writer = engine.writer()
+    seen_during: list[list[tuple[Any, ...]]] = []
+    loader = Loader(
+        writer, schema=engine.schema, streams=[s], batch_rows=2,
+        on_state=lambda _: seen_during.append(engine.rows(f"SELECT DISTINCT v FROM {engine.q('households')}")),
+    )  # fmt: skip
+    for i in range(5):
+        loader.feed(rec({"id": i, "v": "new"}))
+    loader.feed(STATE)
+    # Before finish another connection still sees the old table, though the new rows are committed.
+    assert engine.rows(f"SELECT v, COUNT(*) FROM {engine.q('households')} GROUP BY v") == [("old", 3)]
+    assert any(t.startswith("_dalgo_tmp_households_") for t in engine.tables())
+    loader.finish()
+    writer.close()
+    assert seen_during == [[("old",)]]
+    assert engine.rows(f"SELECT v, COUNT(*) FROM {engine.q('households')} GROUP BY v") == [("new", 5)]
+    assert engine.tables() == ["households"]
+
+
+def test_abort_leaves_the_old_table_intact(engine: Engine) -> None:
+    s = stream(mode=DestinationMode.OVERWRITE)
+    load(engine, [s], [rec({"id": i, "v": "old"}) for i in range(3)])
+    writer = engine.writer()
+    loader = Loader(writer, schema=engine.schema, streams=[s], on_state=lambda _: None, batch_rows=2)
+    for i in range(5):
+        loader.feed(rec({"id": i, "v": "new"}))
+    loader.abort()
+    writer.close()
+    assert engine.rows(f"SELECT v, COUNT(*) FROM {engine.q('households')} GROUP BY v") == [("old", 3)]
+    assert engine.tables() == ["households"]
+
+
+def test_append_dedup_keeps_the_latest_by_cursor(engine: Engine) -> None:
+    schema = {"type": "object", "properties": {"id": {"type": "integer"}, "v": {"type": "string"},
+                                               "updated": {"type": "string", "format": "date-time"}}}  # fmt: skip
+    s = stream(mode=DestinationMode.APPEND_DEDUP, schema=schema, primary_key=(("id",),), cursor_field=("updated",))
+    first = [rec({"id": i, "v": f"v{i}", "updated": f"2024-01-0{1 + i % 3}T00:00:00Z"}) for i in range(6)]
+    load(engine, [s], [*first, STATE], batch_rows=4)
+    # Re-delivery of the same records (a resume after a crash), an older version of id 0 (ignored),
+    # a newer one of id 1, two versions of id 2 in one batch, and a tie on cursor for id 3 where the
+    # later extracted record wins.
+    again = [
+        *first,
+        rec({"id": 0, "v": "older", "updated": "2023-12-31T00:00:00Z"}),
+        rec({"id": 1, "v": "newer", "updated": "2024-02-01T00:00:00Z"}),
+        rec({"id": 2, "v": "mid", "updated": "2024-02-01T00:00:00Z"}),
+        rec({"id": 2, "v": "latest", "updated": "2024-02-02T00:00:00Z"}),
+        rec({"id": 3, "v": "tie-later", "updated": "2024-01-01T00:00:00Z"}, at=1_800_000_000_000),
+        rec({"id": 9, "v": "new key", "updated": None}),
+    ]
+    load(engine, [s], [*again, STATE], batch_rows=5)
+    load(engine, [s], [*again, STATE], batch_rows=1000)
+    rows = engine.rows(f"SELECT id, v FROM {engine.q('households')} ORDER BY id")
+    assert rows == [(0, "v0"), (1, "newer"), (2, "latest"), (3, "tie-later"), (4, "v4"), (5, "v5"), (9, "new key")]
+
+
+def test_state_reaches_the_callback_only_after_its_records_are_committed(engine: Engine) -> None:
+    s1, s2 = stream("a"), stream("b")
+    visible: list[tuple[int, int]] = []
+    fed = {"a": 0, "b": 0}
+
+    def on_state(state: State) -> None:
+        count_a = engine.rows(f"SELECT COUNT(*) FROM {engine.q('a')}")[0][0]
+        count_b = engine.rows(f"SELECT COUNT(*) FROM {engine.q('b')}")[0][0]
+        visible.append((count_a - fed["a"], count_b - fed["b"]))
+
+    writer = engine.writer()
+    loader = Loader(writer, schema=engine.schema, streams=[s1, s2], on_state=on_state, batch_rows=7)
+    for i in range(40):
+        name = "a" if i % 3 else "b"
+        loader.feed(rec({"id": i}, name=name))
+        fed[name] += 1
+        if i % 9 == 8:
+            loader.feed(State(raw={"type": "LEGACY", "data": {"i": i}}))
+    loader.feed(State(raw={"type": "LEGACY", "data": {"i": 40}}))
+    stats = loader.finish()
+    writer.close()
+    assert visible == [(0, 0)] * 5
+    assert stats.states == 5 and stats.records == 40
+    assert stats.streams["a"].records == fed["a"] and stats.streams["a"].batches >= 3
+    assert stats.streams["a"].bytes > 0 and stats.streams["a"].seconds > 0
+
+
+def test_schema_evolution(engine: Engine) -> None:
+    v1 = {"type": "object", "properties": {"id": {"type": "integer"}, "n": {"type": "integer"},
+                                           "gone": {"type": "string"}}}  # fmt: skip
+    load(engine, [stream(schema=v1)], [rec({"id": 1, "n": 5, "gone": "g"}), STATE])
+    # Next sync: "gone" left the schema, "added" joined it, "n" receives a fraction (int widened to
+    # float), a record brings an undeclared column mid-sync, and a string lands in an int column.
+    v2 = {"type": "object", "properties": {"id": {"type": "integer"}, "n": {"type": "integer"},
+                                           "added": {"type": ["null", "boolean"]}}}  # fmt: skip
+    messages: list[Record | State] = [
+        rec({"id": 2, "n": 6, "added": True}),
+        STATE,
+        rec({"id": 3, "n": 7.5, "surprise": {"k": 1}}),
+        rec({"id": "four", "n": 8}),
+        STATE,
+    ]
+    load(engine, [stream(schema=v2)], messages, batch_rows=1)
+    cols = engine.columns("households")
+    assert cols["n"] in ("double precision", "double")
+    assert cols["gone"] in ("text", "varchar") and cols["added"] == "boolean"
+    assert cols["surprise"] in ("jsonb", "json")
+    rows = engine.rows(f"SELECT id, n, gone, added, _airbyte_meta FROM {engine.q('households')} ORDER BY n")
+    assert [r[:4] for r in rows] == [
+        (1, 5.0, "g", None),
+        (2, 6.0, None, True),
+        (3, 7.5, None, None),
+        (None, 8.0, None, None),
+    ]
+    assert engine.json(rows[3][4])["changes"][0]["field"] == "id"
+    # The schema now says "n" is text: the column becomes text, old values kept.
+    v3 = {"type": "object", "properties": {"id": {"type": "integer"}, "n": {"type": "string"}}}
+    load(engine, [stream(schema=v3)], [rec({"id": 5, "n": "five"})])
+    assert engine.columns("households")["n"] in ("text", "varchar")
+    values = sorted(r[0].removesuffix(".0") for r in engine.rows(f"SELECT n FROM {engine.q('households')}"))
+    assert values == ["5", "6", "7.5", "8", "five"]  # PostgreSQL writes 5, DuckDB 5.0
+
+
+def test_zero_records_create_empty_tables(engine: Engine) -> None:
+    s = stream(mode=DestinationMode.OVERWRITE)
+    load(engine, [s, stream("empty_append")], [])
+    assert engine.rows(f"SELECT COUNT(*) FROM {engine.q('households')}") == [(0,)]
+    assert "id" in engine.columns("empty_append")
+    load(engine, [s], [rec({"id": 1})])
+    load(engine, [s], [STATE])  # the source now has no rows: the table is replaced by an empty one
+    assert engine.rows(f"SELECT COUNT(*) FROM {engine.q('households')}") == [(0,)]
+
+
+def test_a_10mb_record(engine: Engine) -> None:
+    big = "x" * (10 * 1024 * 1024)
+    load(engine, [stream()], [rec({"id": 1, "v": big}), rec({"id": 2, "v": "small"}), STATE])
+    assert engine.rows(f"SELECT id, LENGTH(v) FROM {engine.q('households')} ORDER BY id") == [(1, len(big)), (2, 5)]
+
+
+def test_unicode_names_with_quotes_and_spaces(engine: Engine) -> None:
+    name = 'Ménage "survey" 2024'
+    column = 'nom du "chef" ✓'
+    schema = {"type": "object", "properties": {"id": {"type": "integer"}, column: {"type": "string"}}}
+    load(engine, [stream(name, schema=schema)], [rec({"id": 1, column: "Amélie\x00 \"q\", 'x'\n"}, name=name)])
+    assert engine.columns(name)[column] in ("text", "varchar")
+    value = engine.rows(f'SELECT "{column.replace(chr(34), chr(34) * 2)}" FROM {engine.q(name)}')[0][0]
+    assert value.replace("\x00", "") == "Amélie \"q\", 'x'\n"
+
+
+def test_bigquery_is_a_clear_stub() -> None:
+    with pytest.raises(NotImplementedError, match="BigQuery"):
+        BigQueryWriter()
