@@ -138,8 +138,12 @@ def read(config: dict, configured: dict, state) -> None:
         print(f"stderr sees {config['api_key']} and {json.dumps(config)}", file=sys.stderr, flush=True)
     if config.get("control_config"):
         new = {**config, "api_key": config["api_key"] + "-refreshed"}
-        emit({"type": "CONTROL", "control": {"type": "CONNECTOR_CONFIG", "emitted_at": 0.0,
-                                              "connectorConfig": {"config": new}}})
+        emit(
+            {
+                "type": "CONTROL",
+                "control": {"type": "CONNECTOR_CONFIG", "emitted_at": 0.0, "connectorConfig": {"config": new}},
+            }
+        )
     if config.get("spawn_child"):
         import subprocess
 
@@ -155,8 +159,16 @@ def read(config: dict, configured: dict, state) -> None:
     cursors = {name: cursor_from_state(state, name) for name in names}
     now = int(time.time() * 1000)
     for name in names:
-        emit({"type": "TRACE", "trace": {"type": "STREAM_STATUS", "emitted_at": now,
-                                          "stream_status": {"stream_descriptor": {"name": name}, "status": "STARTED"}}})
+        emit(
+            {
+                "type": "TRACE",
+                "trace": {
+                    "type": "STREAM_STATUS",
+                    "emitted_at": now,
+                    "stream_status": {"stream_descriptor": {"name": name}, "status": "STARTED"},
+                },
+            }
+        )
         start = cursors[name]
         for i in range(start + 1, total + 1):
             data = {"id": i, "updated_at": i, "name": f"{name} #{i}"}
@@ -169,8 +181,16 @@ def read(config: dict, configured: dict, state) -> None:
             if (i - start) % every == 0:
                 emit(state_message(kind, cursors, name))
         emit(state_message(kind, cursors, name))
-        emit({"type": "TRACE", "trace": {"type": "STREAM_STATUS", "emitted_at": now,
-                                          "stream_status": {"stream_descriptor": {"name": name}, "status": "COMPLETE"}}})
+        emit(
+            {
+                "type": "TRACE",
+                "trace": {
+                    "type": "STREAM_STATUS",
+                    "emitted_at": now,
+                    "stream_status": {"stream_descriptor": {"name": name}, "status": "COMPLETE"},
+                },
+            }
+        )
     if config.get("non_utf8"):
         sys.stdout.flush()
         head = b'{"type": "RECORD", "record": {"stream": "' + names[0].encode() + b'", "emitted_at": 1, '
@@ -178,16 +198,32 @@ def read(config: dict, configured: dict, state) -> None:
         sys.stdout.buffer.flush()
     if config.get("huge_record_mb"):
         blob = "x" * (int(config["huge_record_mb"]) * 1024 * 1024)
-        emit({"type": "RECORD", "record": {"stream": names[0], "emitted_at": now,
-                                           "data": {"id": -1, "updated_at": 0, "name": blob}}})
+        emit(
+            {
+                "type": "RECORD",
+                "record": {"stream": names[0], "emitted_at": now, "data": {"id": -1, "updated_at": 0, "name": blob}},
+            }
+        )
     if config.get("bad_line"):
         sys.stdout.write(f"this is not json (key {config['api_key']})\n")
         sys.stdout.flush()
         emit({"type": "RECORD", "record": {"stream": names[0], "data": {"id": 999}, "emitted_at": now}})
     if config.get("trace_error"):
-        emit({"type": "TRACE", "trace": {"type": "ERROR", "emitted_at": now, "error": {
-            "message": config["trace_error"], "internal_message": f"internal detail {config['api_key']}",
-            "stack_trace": "Traceback: edgy", "failure_type": "config_error"}}})
+        emit(
+            {
+                "type": "TRACE",
+                "trace": {
+                    "type": "ERROR",
+                    "emitted_at": now,
+                    "error": {
+                        "message": config["trace_error"],
+                        "internal_message": f"internal detail {config['api_key']}",
+                        "stack_trace": "Traceback: edgy",
+                        "failure_type": "config_error",
+                    },
+                },
+            }
+        )
         sys.exit(1)
     if config.get("crash"):
         print("Traceback (most recent call last):\nRuntimeError: edgy crashed on purpose", file=sys.stderr, flush=True)
