@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from dalgo import __version__
 from dalgo.accounts.api import router as accounts_router
 from dalgo.core.errors import DalgoError
+from dalgo.ingestion.api import router as ingestion_router
 from dalgo.orgs.api import router as orgs_router
 from dalgo.system.api import router as system_router
 from dalgo.warehouses.api import router as warehouses_router
@@ -30,6 +31,7 @@ api.add_router("/auth", accounts_router)
 api.add_router("/", orgs_router)
 api.add_router("/system", system_router)
 api.add_router("/", warehouses_router)
+api.add_router("/", ingestion_router)
 
 
 def _error(

@@ -24,7 +24,7 @@ export interface NavItem {
 
 export const mainNav: NavItem[] = [
   { area: "home", label: "Home", to: "/", icon: <IconHome size={18} /> },
-  { area: "ingest", label: "Ingest", to: "/ingest", icon: <IconDatabaseImport size={18} /> },
+  { area: "ingest", label: "Ingest", to: "/ingest", icon: <IconDatabaseImport size={18} />, permission: "source.view" },
   { area: "transform", label: "Transform", to: "/transform", icon: <IconTransform size={18} /> },
   { area: "orchestrate", label: "Orchestrate", to: "/orchestrate", icon: <IconRoute size={18} /> },
   { area: "explore", label: "Explore", to: "/explore", icon: <IconSearch size={18} />, permission: "explore.view" },

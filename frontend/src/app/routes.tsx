@@ -53,7 +53,7 @@ export const routes: RouteObject[] = [
     element: <RequireAuth />,
     children: [
       { path: "/", element: <HomePage /> },
-      { path: "/ingest", element: <IngestPage /> },
+      { path: "/ingest", element: <RequirePermission permission="source.view"><IngestPage /></RequirePermission> },
       { path: "/transform", element: <TransformPage /> },
       { path: "/orchestrate", element: <OrchestratePage /> },
       { path: "/explore", element: <RequirePermission permission="explore.view"><Lazy><ExplorePage /></Lazy></RequirePermission> },

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "dalgo.orgs",
     "dalgo.runs",
     "dalgo.warehouses",
+    "dalgo.ingestion",
     "dalgo.system",
     "dalgo.web",
 ]
