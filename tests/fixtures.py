@@ -161,6 +161,9 @@ class Api:
     def patch(self, path: str, body: Any = None, **headers: str) -> Any:
         return self.request("PATCH", path, body, **headers)
 
+    def put_json(self, path: str, body: Any = None, **headers: str) -> Any:
+        return self.request("PUT", path, body, **headers)
+
     def delete(self, path: str, **headers: str) -> Any:
         return self.request("DELETE", path, **headers)
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from dalgo.api import api as ninja_api
 from dalgo.core.api import AUTHENTICATED, PERMISSION_KEY, PUBLIC
+from dalgo.ingestion.models import Source
 from dalgo.orgs import services as org_services
 from dalgo.orgs.roles import PERMISSIONS, Role, role_permissions
 from dalgo.runs.models import Run
@@ -30,6 +31,8 @@ MISSING_ID = {
     "token": "not-a-real-token",
     "schema": "survey",
     "table": "nope",
+    "slug": "no-such-connector",
+    "source_id": "999999",
 }
 
 
@@ -45,6 +48,8 @@ def _objects_of_org_a(orgs: TwoOrgs, path: str = "") -> dict[str, str]:
     )
     token, _raw = org_services.api_token_create(org=orgs.a, user=actor, name="ci")
     run = Run.objects.create(org=orgs.a, kind="platform-check", status="succeeded", finished_at=timezone.now())
+    # A connector outside the catalogue: source routes answer without installing anything.
+    source = Source.objects.create(org=orgs.a, name="Walked", connector_slug="walked", package="p", version="1")
     if "{schema}" in path or "/warehouse" in path:
         warehouse = warehouse_services.warehouse_save(
             org=orgs.a, actor=actor, warehouse_type="duckdb", name="Main", config={}
@@ -60,6 +65,8 @@ def _objects_of_org_a(orgs: TwoOrgs, path: str = "") -> dict[str, str]:
         "token": "not-a-real-token",
         "schema": "survey",
         "table": "households",
+        "slug": "no-such-connector",  # connectors are global, not org data: any slug, answered quickly
+        "source_id": str(source.pk),
     }
 
 

@@ -1,10 +1,16 @@
-"""Ingest: the connector catalogue (sources and connections come next)."""
+"""Ingest: the connector catalogue and sources (connections and syncs come next)."""
+
+from datetime import datetime
+from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Schema
+from ninja import Query, Schema, Status
 
-from dalgo.core.api import DalgoRouter
-from dalgo.ingestion.connectors.catalog import catalog_list
+from dalgo.core.api import DalgoRouter, ctx_of
+from dalgo.ingestion import selectors, services
+from dalgo.ingestion.connectors.catalog import catalog_entry, catalog_list
+from dalgo.ingestion.models import Source
+from dalgo.ingestion.secrets import secret_paths, secrets_masked
 
 router = DalgoRouter(tags=["ingestion"])
 
@@ -38,3 +44,125 @@ def connector_list(request: HttpRequest, query: Query[ConnectorQuery]) -> list[C
         )
         for e in entries
     ]  # fmt: skip
+
+
+class ConnectorSpecOut(Schema):
+    slug: str
+    name: str
+    package: str
+    version: str
+    documentation_url: str
+    spec: dict[str, Any]
+    secret_paths: list[list[str]]
+
+
+class SourceOut(Schema):
+    id: int
+    name: str
+    connector_slug: str
+    connector_name: str
+    package: str
+    version: str
+    config: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    last_checked_at: datetime | None
+    last_check_ok: bool | None
+    last_check_message: str
+
+
+class SourceIn(Schema):
+    connector: str
+    name: str
+    config: dict[str, Any] = {}
+
+
+class SourceUpdateIn(Schema):
+    name: str
+    config: dict[str, Any] = {}
+
+
+class SourceCheckIn(Schema):
+    connector: str
+    config: dict[str, Any] = {}
+    source_id: int | None = None
+
+
+class CheckOut(Schema):
+    ok: bool
+    message: str
+
+
+def _source_out(source: Source) -> SourceOut:
+    entry = catalog_entry(source.connector_slug)
+    return SourceOut(
+        id=source.pk, name=source.name, connector_slug=source.connector_slug,
+        connector_name=entry["name"] if entry else source.connector_slug, package=source.package,
+        version=source.version, config=secrets_masked(config=source.config, secrets=source.secrets),
+        created_at=source.created_at, updated_at=source.updated_at, last_checked_at=source.last_checked_at,
+        last_check_ok=source.last_check_ok, last_check_message=source.last_check_message,
+    )  # fmt: skip
+
+
+@router.get("/connectors/{slug}/spec", permission="source.edit", response=ConnectorSpecOut)
+def connector_spec(request: HttpRequest, slug: str) -> ConnectorSpecOut:
+    """The connector's settings form (JSON schema). The first call installs the connector."""
+    spec = services.connector_spec(slug=slug)
+    docs = str(spec.spec.get("documentationUrl") or spec.entry["docs_url"])
+    return ConnectorSpecOut(
+        slug=spec.entry["slug"], name=spec.entry["name"], package=spec.entry["package"],
+        version=spec.entry["version"], documentation_url=docs,
+        spec=spec.schema, secret_paths=[list(p) for p in secret_paths(spec.schema)],
+    )  # fmt: skip
+
+
+@router.get("/sources", permission="source.view", response=list[SourceOut])
+def source_list(request: HttpRequest) -> list[SourceOut]:
+    return [_source_out(s) for s in selectors.source_list(org=ctx_of(request).require_org)]
+
+
+@router.post("/sources/check", permission="source.edit", response=CheckOut)
+def source_check_config(request: HttpRequest, payload: SourceCheckIn) -> CheckOut:
+    """Check settings before saving them. A failing check is a normal answer (ok=false)."""
+    ok, message = services.source_check_config(
+        org=ctx_of(request).require_org, connector=payload.connector, config=payload.config,
+        source_id=payload.source_id,
+    )  # fmt: skip
+    return CheckOut(ok=ok, message=message)
+
+
+@router.get("/sources/{source_id}", permission="source.view", response=SourceOut)
+def source_show(request: HttpRequest, source_id: int) -> SourceOut:
+    return _source_out(selectors.source_get(org=ctx_of(request).require_org, source_id=source_id))
+
+
+@router.post("/sources", permission="source.edit", response={201: SourceOut})
+def source_create(request: HttpRequest, payload: SourceIn) -> Status[SourceOut]:
+    ctx = ctx_of(request)
+    source = services.source_create(
+        org=ctx.require_org, actor=ctx.require_user, connector=payload.connector, name=payload.name,
+        config=payload.config,
+    )  # fmt: skip
+    return Status(201, _source_out(source))
+
+
+@router.put("/sources/{source_id}", permission="source.edit", response=SourceOut)
+def source_update(request: HttpRequest, source_id: int, payload: SourceUpdateIn) -> SourceOut:
+    ctx = ctx_of(request)
+    source = services.source_update(
+        org=ctx.require_org, actor=ctx.require_user, source_id=source_id, name=payload.name, config=payload.config
+    )
+    return _source_out(source)
+
+
+@router.delete("/sources/{source_id}", permission="source.edit", response={204: None})
+def source_delete(request: HttpRequest, source_id: int) -> Status[None]:
+    ctx = ctx_of(request)
+    services.source_delete(org=ctx.require_org, actor=ctx.require_user, source_id=source_id)
+    return Status(204, None)
+
+
+@router.post("/sources/{source_id}/check", permission="source.view", response=CheckOut)
+def source_check(request: HttpRequest, source_id: int) -> CheckOut:
+    ok, message = services.source_check(org=ctx_of(request).require_org, source_id=source_id)
+    return CheckOut(ok=ok, message=message)

@@ -1,0 +1,145 @@
+"""Writes for sources: the connector's spec, checks, create/update/delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dalgo.accounts.models import User
+from dalgo.core.audit import audit_record
+from dalgo.core.errors import Conflict, NotFound, ValidationFailed, field_error
+from dalgo.ingestion.connectors.catalog import CatalogEntry, catalog_entry
+from dalgo.ingestion.connectors.install import connector_env
+from dalgo.ingestion.connectors.runner import ConnectorRunner, validate_config
+from dalgo.ingestion.models import Source
+from dalgo.ingestion.secrets import secrets_merge, secrets_split
+from dalgo.ingestion.selectors import source_get
+from dalgo.orgs.models import Org
+
+CHECK_TIMEOUT_SECONDS = 120.0
+
+
+@dataclass
+class ConnectorSpec:
+    entry: CatalogEntry
+    spec: dict[str, Any]  # the SPEC message's `spec`: connectionSpecification, documentationUrl, ...
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = self.spec.get("connectionSpecification") or {}
+        return schema
+
+
+def connector_spec(*, slug: str) -> ConnectorSpec:
+    """The connector's spec: installs the connector on first use (cached per version after)."""
+    entry = catalog_entry(slug)
+    if entry is None:
+        raise NotFound(f"No connector {slug!r} in the catalogue.", code="connector_not_found")
+    runner = ConnectorRunner(connector_env(entry["package"], entry["version"]))
+    return ConnectorSpec(entry=entry, spec=runner.spec())
+
+
+def _full_config(
+    *, spec: ConnectorSpec, config: dict[str, Any], stored: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """(public, secrets, full) for a config from the API, validated against the spec."""
+    if not isinstance(config, dict):
+        raise field_error("config", "The configuration must be an object.")
+    public, secrets = secrets_split(config=config, schema=spec.schema, stored=stored)
+    full = secrets_merge(config=public, secrets=secrets)
+    validate_config(full, spec.spec)
+    return public, secrets, full
+
+
+def _check(*, spec: ConnectorSpec, full: dict[str, Any]) -> tuple[bool, str]:
+    runner = ConnectorRunner(connector_env(spec.entry["package"], spec.entry["version"]))
+    return runner.check(full, timeout_seconds=CHECK_TIMEOUT_SECONDS)
+
+
+def source_check_config(
+    *, org: Org, connector: str, config: dict[str, Any], source_id: int | None = None
+) -> tuple[bool, str]:
+    """Check settings before saving them (secrets left masked use the stored source's values)."""
+    stored = source_get(org=org, source_id=source_id).secrets if source_id else {}
+    spec = connector_spec(slug=connector)
+    _public, _secrets, full = _full_config(spec=spec, config=config, stored=stored)
+    return _check(spec=spec, full=full)
+
+
+def _name(name: str, *, org: Org, exclude_id: int | None = None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise field_error("name", "Give the source a name.")
+    if len(name) > 100:
+        raise field_error("name", "The name is longer than 100 characters.")
+    if Source.objects.for_org(org).filter(name=name).exclude(pk=exclude_id).exists():
+        raise Conflict(f"A source named {name!r} already exists.", code="source_exists",
+                       fields={"name": "Already used by another source."})  # fmt: skip
+    return name
+
+
+def _save(source: Source, *, actor: User, action: str) -> Source:
+    try:
+        with transaction.atomic():
+            source.save()
+            audit_record(action=action, actor=actor, org=source.org, target_type="source", target_id=source.pk,
+                         target_label=source.name,
+                         after={"name": source.name, "connector": source.connector_slug, "config": source.config,
+                                "secrets_set": sorted(source.secrets)})  # fmt: skip
+    except IntegrityError:
+        raise Conflict(f"A source named {source.name!r} already exists.", code="source_exists",
+                       fields={"name": "Already used by another source."}) from None  # fmt: skip
+    return source
+
+
+def source_create(*, org: Org, actor: User, connector: str, name: str, config: dict[str, Any]) -> Source:
+    """Validate against the connector's spec, run its check, then save."""
+    name = _name(name, org=org)
+    spec = connector_spec(slug=connector)
+    public, secrets, full = _full_config(spec=spec, config=config, stored={})
+    ok, message = _check(spec=spec, full=full)
+    if not ok:
+        raise ValidationFailed(f"The connection check failed: {message}", code="check_failed")
+    source = Source(
+        org=org, name=name, connector_slug=connector, package=spec.entry["package"], version=spec.entry["version"],
+        config=public, created_by=actor, last_checked_at=timezone.now(), last_check_ok=True,
+        last_check_message=message,
+    )  # fmt: skip
+    source.secrets = secrets
+    return _save(source, actor=actor, action="source.create")
+
+
+def source_update(*, org: Org, actor: User, source_id: int, name: str, config: dict[str, Any]) -> Source:
+    source = source_get(org=org, source_id=source_id)
+    name = _name(name, org=org, exclude_id=source.pk)
+    spec = connector_spec(slug=source.connector_slug)
+    public, secrets, full = _full_config(spec=spec, config=config, stored=source.secrets)
+    ok, message = _check(spec=spec, full=full)
+    if not ok:
+        raise ValidationFailed(f"The connection check failed: {message}", code="check_failed")
+    source.name, source.config, source.secrets = name, public, secrets
+    source.last_checked_at, source.last_check_ok, source.last_check_message = timezone.now(), True, message
+    return _save(source, actor=actor, action="source.update")
+
+
+def source_check(*, org: Org, source_id: int) -> tuple[bool, str]:
+    """Check a saved source now and remember the outcome."""
+    source = source_get(org=org, source_id=source_id)
+    spec = connector_spec(slug=source.connector_slug)
+    ok, message = _check(spec=spec, full=secrets_merge(config=source.config, secrets=source.secrets))
+    Source.objects.filter(pk=source.pk).update(
+        last_checked_at=timezone.now(), last_check_ok=ok, last_check_message=message
+    )
+    return ok, message
+
+
+def source_delete(*, org: Org, actor: User, source_id: int) -> None:
+    source = source_get(org=org, source_id=source_id)
+    with transaction.atomic():
+        before = {"name": source.name, "connector": source.connector_slug}
+        audit_record(action="source.delete", actor=actor, org=org, target_type="source", target_id=source.pk,
+                     target_label=source.name, before=before)  # fmt: skip
+        source.delete()
