@@ -12,9 +12,11 @@ SCHEMA = {
         "credentials": {
             "type": "object",
             "oneOf": [
-                {"properties": {"auth_type": {"const": "oauth"}, "client_secret": {"type": "string", "airbyte_secret": True},
+                {"properties": {"auth_type": {"const": "oauth"},
+                                "client_secret": {"type": "string", "airbyte_secret": True},
                                 "client_id": {"type": "string"}}},
-                {"properties": {"auth_type": {"const": "password"}, "password": {"type": "string", "airbyte_secret": True}}},
+                {"properties": {"auth_type": {"const": "password"},
+                                "password": {"type": "string", "airbyte_secret": True}}},
             ],
         },
     },
