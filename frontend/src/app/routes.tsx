@@ -28,6 +28,9 @@ const ExplorePage = lazy(() => import("../warehouses/ExplorePage").then((m) => (
 // react-jsonschema-form (with ajv) is heavy too.
 const WarehousePage = lazy(() => import("../warehouses/WarehousePage").then((m) => ({ default: m.WarehousePage })));
 
+const NewSourcePage = lazy(() => import("../ingestion/SourceFormPage").then((m) => ({ default: m.NewSourcePage })));
+const EditSourcePage = lazy(() => import("../ingestion/SourceFormPage").then((m) => ({ default: m.EditSourcePage })));
+
 function Lazy({ children }: { children: ReactNode }) {
   return (
     <Suspense
@@ -54,6 +57,8 @@ export const routes: RouteObject[] = [
     children: [
       { path: "/", element: <HomePage /> },
       { path: "/ingest", element: <RequirePermission permission="source.view"><IngestPage /></RequirePermission> },
+      { path: "/ingest/sources/new", element: <RequirePermission permission="source.edit"><Lazy><NewSourcePage /></Lazy></RequirePermission> },
+      { path: "/ingest/sources/:id", element: <RequirePermission permission="source.view"><Lazy><EditSourcePage /></Lazy></RequirePermission> },
       { path: "/transform", element: <TransformPage /> },
       { path: "/orchestrate", element: <OrchestratePage /> },
       { path: "/explore", element: <RequirePermission permission="explore.view"><Lazy><ExplorePage /></Lazy></RequirePermission> },

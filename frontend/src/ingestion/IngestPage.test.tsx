@@ -15,7 +15,7 @@ const catalogue = [
 ];
 
 describe("IngestPage", () => {
-  it("lists the catalogue with favourites marked, and searches on the server", async () => {
+  it("lists the catalogue (Catalogue tab) with favourites marked, and searches on the server", async () => {
     const { calls } = mockApi({
       "GET /api/connectors": (_req, url) => {
         const search = (url.searchParams.get("search") ?? "").toLowerCase();
@@ -25,7 +25,7 @@ describe("IngestPage", () => {
         );
       },
     });
-    renderPage(<IngestPage />, { me: makeMe() });
+    renderPage(<IngestPage />, { me: makeMe(), route: "/ingest?tab=catalogue" });
     const grid = await screen.findByTestId("connector-grid");
     expect(within(grid).getByTestId("connector-commcare")).toHaveTextContent("NGO favourite");
     expect(within(grid).getByTestId("connector-stripe")).not.toHaveTextContent("NGO favourite");

@@ -42,7 +42,7 @@ export function json(body: unknown, status = 200): Response {
 
 export const ALL_ADMIN = [
   "audit.view", "member.invite", "member.manage", "member.view", "org.view", "system.check", "system.view", "token.manage",
-  "warehouse.view", "warehouse.edit", "explore.view", "source.view",
+  "warehouse.view", "warehouse.edit", "explore.view", "source.view", "source.edit",
 ];
 export const MEMBER_PERMS = ["org.view", "token.manage", "chart.view", "dashboard.view"];
 

@@ -1,0 +1,81 @@
+import { Alert, Badge, Button, Group, Modal, Stack, Text, Tooltip } from "@mantine/core";
+import { notifications } from "@mantine/notifications";
+import { IconCircleCheck, IconCircleX } from "@tabler/icons-react";
+import { ApiErrorAlert } from "../app/ApiErrorAlert";
+import { formatDateTime } from "../app/format";
+import { useOrgSlug } from "../app/session";
+import { useApiMutation } from "../app/useApiMutation";
+import { ingestApi, ingestKeys, type CheckResult, type Source } from "./api";
+
+/** The result of a connection check. */
+export function CheckResultAlert({ result, testId }: { result: CheckResult; testId: string }) {
+  return (
+    <Alert
+      color={result.ok ? "green" : "red"}
+      variant="light"
+      icon={result.ok ? <IconCircleCheck size={18} /> : <IconCircleX size={18} />}
+      title={result.ok ? "Connection works" : "Connection failed"}
+      data-testid={testId}
+      data-ok={result.ok}
+    >
+      <Text size="sm" style={{ whiteSpace: "pre-wrap", wordBreak: "break-word" }}>
+        {result.message}
+      </Text>
+    </Alert>
+  );
+}
+
+/** "ok" / "failed" / "never checked", with the message and time as a tooltip. */
+export function LastCheckBadge({ source }: { source: Source }) {
+  if (source.last_check_ok == null) {
+    return (
+      <Badge color="gray" variant="light" data-testid={`source-last-check-${source.id}`}>
+        never checked
+      </Badge>
+    );
+  }
+  const label = `${formatDateTime(source.last_checked_at)}${source.last_check_message ? `: ${source.last_check_message}` : ""}`;
+  return (
+    <Tooltip label={label} multiline maw={360} withArrow>
+      <Badge color={source.last_check_ok ? "green" : "red"} variant="light" data-testid={`source-last-check-${source.id}`}>
+        {source.last_check_ok ? "ok" : "failed"}
+      </Badge>
+    </Tooltip>
+  );
+}
+
+/** Confirms and deletes a source. */
+export function DeleteSourceModal({ source, onClose, onDeleted }: { source: Source | null; onClose: () => void; onDeleted?: () => void }) {
+  const slug = useOrgSlug();
+  const remove = useApiMutation(ingestApi.remove, {
+    invalidate: [ingestKeys.sources(slug)],
+    onSuccess: () => {
+      notifications.show({ message: `Source "${source?.name}" deleted.` });
+      close();
+      onDeleted?.();
+    },
+  });
+  const close = () => {
+    remove.reset();
+    onClose();
+  };
+  return (
+    <Modal opened={!!source} onClose={close} title="Delete the source">
+      <Stack>
+        <Text size="sm">
+          Dalgo forgets <b>{source?.name}</b> and its stored credentials. Data already loaded into the warehouse is not
+          touched.
+        </Text>
+        <ApiErrorAlert error={remove.error} title="Could not delete" />
+        <Group justify="flex-end">
+          <Button variant="default" onClick={close}>
+            Cancel
+          </Button>
+          <Button color="red" loading={remove.isPending} onClick={() => source && remove.mutate(source.id)} data-testid="source-delete-submit">
+            Delete
+          </Button>
+        </Group>
+      </Stack>
+    </Modal>
+  );
+}

@@ -1,0 +1,201 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import { ALL_ADMIN, json, makeMe, mockApi, renderPage } from "../test/utils";
+import { specToForm } from "./airbyteSpec";
+import { catalogue, commcareSpec, commcareSpecOut, savedSource } from "./fixtures";
+import { IngestPage } from "./IngestPage";
+import { EditSourcePage, NewSourcePage } from "./SourceFormPage";
+
+const EDITOR = makeMe([{ permissions: [...ALL_ADMIN, "source.edit"] }]);
+const ANALYST = makeMe([{ role: "analyst", permissions: ["org.view", "warehouse.view", "explore.view", "source.view"] }]);
+
+/** A handler that answers only when `release()` is called (to see loading states). */
+function deferred<T>(value: T) {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  return { handler: async () => (await gate, value), release: () => release() };
+}
+
+describe("specToForm", () => {
+  it("orders properties, hides oneOf discriminators, marks secrets from paths and airbyte_secret", () => {
+    const { schema, uiSchema } = specToForm(commcareSpec, commcareSpecOut.secret_paths);
+    expect(Object.keys(schema.properties!)).toEqual(["api_key", "app_id", "start_date", "credentials", "forms", "region"]);
+    expect(schema.additionalProperties).toBeUndefined();
+    expect(uiSchema.api_key["ui:widget"]).toBe("password");
+    expect(uiSchema.credentials.client_secret["ui:widget"]).toBe("password");
+    expect(uiSchema.credentials.auth_type["ui:widget"]).toBe("hidden");
+    expect(uiSchema.start_date).toMatchObject({ "ui:widget": "text", "ui:placeholder": "e.g. 2022-10-01T00:00:00Z" });
+    // The spec given is not modified.
+    expect(Object.keys(commcareSpec.properties)[0]).toBe("app_id");
+  });
+});
+
+describe("New source", () => {
+  it("picks a connector, shows the install wait, renders oneOf + secrets, and checks the connection", { timeout: 20_000 }, async () => {
+    const spec = deferred(commcareSpecOut);
+    const { calls } = mockApi({
+      "GET /api/connectors": () => catalogue,
+      "GET /api/connectors/commcare/spec": spec.handler,
+      "POST /api/sources/check": () => ({ ok: false, message: "401 Unauthorized: check the API key." }),
+    });
+    renderPage(<NewSourcePage />, { me: EDITOR, route: "/ingest/sources/new", path: "/ingest/sources/new" });
+    const user = userEvent.setup();
+    await user.click(await screen.findByTestId("pick-commcare"));
+    expect(await screen.findByText("Installing the CommCare connector…")).toBeInTheDocument();
+    spec.release();
+
+    const apiKey = await screen.findByLabelText(/^API Key/);
+    expect(apiKey).toHaveAttribute("type", "password");
+    expect(screen.getByTestId("source-name")).toHaveValue("CommCare");
+    // oneOf: the option select; the const discriminator is not an input of its own.
+    expect(screen.queryByLabelText(/auth_type/i)).not.toBeInTheDocument();
+    expect(screen.queryByLabelText(/^Client secret/)).not.toBeInTheDocument();
+    const choice = screen.getAllByRole("combobox").find((el) => within(el).queryByText("OAuth"))!;
+    await user.selectOptions(choice, "OAuth");
+    expect(await screen.findByLabelText(/^Client secret/)).toHaveAttribute("type", "password");
+    expect(screen.getByLabelText(/^Start date/)).toHaveAttribute("placeholder", "e.g. 2022-10-01T00:00:00Z");
+
+    await user.type(apiKey, "k3y");
+    await user.type(screen.getByLabelText(/^Application ID/), "app-1");
+    await user.type(screen.getByLabelText(/^Start date/), "2024-01-01T00:00:00Z");
+    await user.type(screen.getByLabelText(/^Client ID/), "cid");
+    await user.type(screen.getByLabelText(/^Client secret/), "shh");
+    await user.click(screen.getByTestId("source-check"));
+    expect(await screen.findByTestId("source-check-result")).toHaveTextContent("401 Unauthorized");
+    expect(calls.find((c) => c.method === "POST")!.body).toEqual({
+      connector: "commcare",
+      config: {
+        api_key: "k3y", app_id: "app-1", start_date: "2024-01-01T00:00:00Z", region: "eu",
+        credentials: { auth_type: "oauth", client_id: "cid", client_secret: "shh" },
+      },
+    });
+  });
+
+  it("shows an install failure with its detail", async () => {
+    mockApi({
+      "GET /api/connectors": () => catalogue,
+      "GET /api/connectors/stripe/spec": () =>
+        json({ detail: "pip could not install airbyte-source-stripe.", code: "connector_install_failed", fields: {} }, 502),
+    });
+    renderPage(<NewSourcePage />, { me: EDITOR, route: "/ingest/sources/new?connector=stripe", path: "/ingest/sources/new" });
+    expect(await screen.findByTestId("api-error")).toHaveTextContent("could not install");
+    expect(screen.getByTestId("spec-retry")).toBeInTheDocument();
+  });
+
+  it("maps the save's field errors under the inputs and shows the detail", { timeout: 20_000 }, async () => {
+    const { calls } = mockApi({
+      "GET /api/connectors": () => catalogue,
+      "GET /api/connectors/commcare/spec": () => commcareSpecOut,
+      "POST /api/sources": () =>
+        json(
+          {
+            detail: "The connection check failed: 401 Unauthorized.",
+            code: "check_failed",
+            fields: { "config.api_key": "Refused by CommCare.", name: "A source with this name exists." },
+          },
+          400,
+        ),
+    });
+    renderPage(<NewSourcePage />, { me: EDITOR, route: "/ingest/sources/new?connector=commcare", path: "/ingest/sources/new" });
+    const user = userEvent.setup();
+    const apiKey = await screen.findByLabelText(/^API Key/);
+    // Required fields are checked before anything is sent.
+    await user.click(screen.getByTestId("source-save"));
+    expect(calls.some((c) => c.method === "POST")).toBe(false);
+
+    await user.type(apiKey, "bad");
+    await user.type(screen.getByLabelText(/^Application ID/), "app-1");
+    await user.type(screen.getByLabelText(/^Start date/), "2024-01-01T00:00:00Z");
+    await user.click(screen.getByTestId("source-save"));
+    await waitFor(() => expect(screen.getByLabelText(/^API Key/)).toHaveAccessibleDescription("Refused by CommCare."));
+    expect(screen.getByTestId("source-name")).toHaveAccessibleDescription("A source with this name exists.");
+    expect(screen.getByTestId("api-error")).toHaveTextContent("The connection check failed: 401 Unauthorized.");
+    expect(calls.find((c) => c.method === "POST")!.body).toMatchObject({ connector: "commcare", name: "CommCare", config: { api_key: "bad" } });
+  });
+});
+
+describe("Sources list", () => {
+  it("lists sources with actions for editors, and deletes after confirmation", async () => {
+    let sources = [savedSource()];
+    const { calls } = mockApi({
+      "GET /api/sources": () => sources,
+      "DELETE /api/sources/7": () => {
+        sources = [];
+        return json(null, 204);
+      },
+    });
+    renderPage(<IngestPage />, { me: EDITOR, route: "/ingest" });
+    const table = await screen.findByTestId("sources-table");
+    expect(within(table).getByTestId("source-row-7")).toHaveTextContent("Field forms");
+    expect(within(table).getByTestId("source-row-7")).toHaveTextContent("CommCare");
+    expect(screen.getByTestId("source-last-check-7")).toHaveTextContent("ok");
+    expect(screen.getByTestId("source-new")).toBeInTheDocument();
+    expect(screen.getByTestId("source-edit-7")).toHaveAttribute("href", "/ingest/sources/7");
+    const user = userEvent.setup();
+    await user.click(screen.getByTestId("source-delete-7"));
+    await user.click(await screen.findByTestId("source-delete-submit"));
+    expect(await screen.findByTestId("sources-empty")).toBeInTheDocument();
+    expect(calls.some((c) => c.method === "DELETE" && c.path === "/api/sources/7")).toBe(true);
+  });
+
+  it("analysts see sources read-only and can check them", async () => {
+    const { calls } = mockApi({
+      "GET /api/sources": () => [savedSource({ last_check_ok: null, last_checked_at: null })],
+      "POST /api/sources/7/check": () => ({ ok: true, message: "Connected." }),
+    });
+    renderPage(<IngestPage />, { me: ANALYST, route: "/ingest" });
+    await screen.findByTestId("sources-table");
+    expect(screen.getByTestId("source-last-check-7")).toHaveTextContent("never checked");
+    expect(screen.queryByTestId("source-new")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("source-edit-7")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("source-delete-7")).not.toBeInTheDocument();
+    await userEvent.setup().click(screen.getByTestId("source-check-7"));
+    await waitFor(() => expect(calls.some((c) => c.method === "POST" && c.path === "/api/sources/7/check")).toBe(true));
+  });
+
+  it("analysts get the source page without a form", async () => {
+    const { calls } = mockApi({ "GET /api/sources/7": () => savedSource() });
+    renderPage(<EditSourcePage />, { me: ANALYST, route: "/ingest/sources/7", path: "/ingest/sources/:id" });
+    const details = await screen.findByTestId("source-details");
+    expect(details).toHaveTextContent("app-1");
+    expect(within(details).getByText("set")).toBeInTheDocument();
+    expect(screen.queryByTestId("source-save")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("source-delete")).not.toBeInTheDocument();
+    expect(screen.getByTestId("source-check")).toBeInTheDocument();
+    expect(calls.some((c) => c.path.endsWith("/spec"))).toBe(false);
+  });
+
+  it("the empty state invites editors to add the first source", async () => {
+    mockApi({ "GET /api/sources": () => [] });
+    renderPage(<IngestPage />, { me: EDITOR, route: "/ingest" });
+    expect(await screen.findByTestId("sources-empty")).toHaveTextContent("CommCare");
+    expect(screen.getByTestId("source-new")).toHaveAttribute("href", "/ingest/sources/new");
+  });
+});
+
+describe("Edit source", () => {
+  it("prefills the form with secrets unchanged and saves with the mask kept", { timeout: 20_000 }, async () => {
+    const { calls } = mockApi({
+      "GET /api/sources/7": () => savedSource(),
+      "GET /api/connectors/commcare/spec": () => commcareSpecOut,
+      "POST /api/sources/check": () => ({ ok: true, message: "Connected." }),
+      "PUT /api/sources/7": async (req) => savedSource(await req.json()),
+    });
+    renderPage(<EditSourcePage />, { me: EDITOR, route: "/ingest/sources/7", path: "/ingest/sources/:id" });
+    const apiKey = await screen.findByLabelText(/^API Key/);
+    expect(apiKey).toHaveValue("");
+    expect(apiKey).toHaveAttribute("placeholder", "unchanged");
+    expect(screen.getByLabelText(/^Application ID/)).toHaveValue("app-1");
+    const user = userEvent.setup();
+    await user.click(screen.getByTestId("source-check"));
+    expect(await screen.findByTestId("source-check-result")).toHaveTextContent("Connected.");
+    expect(calls.find((c) => c.method === "POST")!.body).toMatchObject({ connector: "commcare", source_id: 7, config: { api_key: "********" } });
+    await user.clear(screen.getByTestId("source-name"));
+    await user.type(screen.getByTestId("source-name"), "Forms");
+    await user.click(screen.getByTestId("source-save"));
+    await waitFor(() => expect(calls.some((c) => c.method === "PUT")).toBe(true));
+    expect(calls.find((c) => c.method === "PUT")!.body).toMatchObject({ name: "Forms", config: { api_key: "********", app_id: "app-1" } });
+    expect(await screen.findByTestId("elsewhere")).toBeInTheDocument();
+  });
+});
