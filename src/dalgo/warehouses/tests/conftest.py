@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from dalgo.warehouses.tests.test_sql_support import Engine, shared_engine
 from tests.fixtures import free_port
 
 PG_BIN = (
@@ -111,3 +112,20 @@ def pg_password_server() -> Iterator[dict[str, Any]]:
         subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate",
                         "stop"], capture_output=True, timeout=60)  # fmt: skip
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def duck() -> Iterator[Engine]:
+    """The SQL builder tests' seeded in-memory DuckDB (see test_sql_support)."""
+    yield from shared_engine("duckdb")
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[Engine]:
+    """The SQL builder tests' seeded PostgreSQL database (see test_sql_support)."""
+    yield from shared_engine("postgres")
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    return request.getfixturevalue("duck" if request.param == "duckdb" else "pg")

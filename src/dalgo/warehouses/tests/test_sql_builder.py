@@ -12,7 +12,6 @@ import json
 import math
 import statistics
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -35,25 +34,8 @@ from dalgo.warehouses.tests.test_sql_support import (
     TABLE,
     Engine,
     catalog_for,
-    shared_engine,
     table_columns,
 )
-
-
-@pytest.fixture(scope="session")
-def duck() -> Iterator[Engine]:
-    yield from shared_engine("duckdb")
-
-
-@pytest.fixture(scope="session")
-def pg() -> Iterator[Engine]:
-    yield from shared_engine("postgres")
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def engine(request: pytest.FixtureRequest) -> Engine:
-    return request.getfixturevalue("duck" if request.param == "duckdb" else "pg")
-
 
 IDX = {name: i for i, name in enumerate(NAMES)}
 

@@ -4,7 +4,6 @@ BigQuery is unreachable here: its output is compiled and parsed back only."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -19,24 +18,7 @@ from dalgo.warehouses.tests.test_sql_support import (
     ROWS,
     SCHEMA,
     Engine,
-    shared_engine,
 )
-
-
-@pytest.fixture(scope="session")
-def duck() -> Iterator[Engine]:
-    yield from shared_engine("duckdb")
-
-
-@pytest.fixture(scope="session")
-def pg() -> Iterator[Engine]:
-    yield from shared_engine("postgres")
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def engine(request: pytest.FixtureRequest) -> Engine:
-    return request.getfixturevalue("duck" if request.param == "duckdb" else "pg")
-
 
 ALLOWED = {SCHEMA, ODD_SCHEMA}
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import string
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,24 +35,7 @@ from dalgo.warehouses.tests.test_sql_support import (
     Engine,
     catalog_for,
     q,
-    shared_engine,
 )
-
-
-@pytest.fixture(scope="session")
-def duck() -> Iterator[Engine]:
-    yield from shared_engine("duckdb")
-
-
-@pytest.fixture(scope="session")
-def pg() -> Iterator[Engine]:
-    yield from shared_engine("postgres")
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def engine(request: pytest.FixtureRequest) -> Engine:
-    return request.getfixturevalue("duck" if request.param == "duckdb" else "pg")
-
 
 MARKER_DIR = Path(f"/tmp/dalgo_sqltest_{os.getpid()}")
 MARKER = MARKER_DIR / "secret.csv"
