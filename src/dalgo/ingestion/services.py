@@ -75,7 +75,10 @@ def _name(name: str, *, org: Org, exclude_id: int | None = None) -> str:
         raise field_error("name", "Give the source a name.")
     if len(name) > 100:
         raise field_error("name", "The name is longer than 100 characters.")
-    if Source.objects.for_org(org).filter(name=name).exclude(pk=exclude_id).exists():
+    others = Source.objects.for_org(org).filter(name=name)
+    if exclude_id is not None:
+        others = others.exclude(pk=exclude_id)
+    if others.exists():
         raise Conflict(f"A source named {name!r} already exists.", code="source_exists",
                        fields={"name": "Already used by another source."})  # fmt: skip
     return name
