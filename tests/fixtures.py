@@ -95,11 +95,26 @@ def mailbox(smtp_server: tuple[_Inbox, int], settings: Any) -> Mailbox:
 def fast_and_fresh(settings: Any) -> Iterator[None]:
     """A fast password hasher (hashing is not under test), and an empty cache, where login
     throttling lives, so tests stay independent."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache_clear_own_keys()
+    yield
+
+
+def cache_clear_own_keys() -> None:
+    """Empty this session's part of the cache only: another test session may share the Redis db."""
+    from django.conf import settings
     from django.core.cache import cache
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
-    yield
+    if not settings.DALGO_REDIS_URL:
+        cache.clear()
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.DALGO_REDIS_URL)
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 # ---- factories -------------------------------------------------------------------------------

@@ -17,3 +17,4 @@ os.environ.setdefault("DALGO_CELERY_EAGER", "true")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DALGO_ORCHESTRATOR_URL", "http://127.0.0.1:9")  # closed port: unit tests never reach Prefect
+os.environ.setdefault("DALGO_CACHE_PREFIX", f"test{os.getpid()}")  # parallel sessions share Redis db 15

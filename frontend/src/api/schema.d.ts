@@ -823,10 +823,55 @@ export interface components {
         };
         /** ColumnOut */
         ColumnOut: {
-            /** Kind */
-            kind: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "number" | "text" | "date" | "datetime" | "boolean" | "json" | "other";
             /** Name */
             name: string;
+            /** Type */
+            type: string;
+        };
+        /**
+         * ColumnStatisticsOut
+         * @description One column's statistics. Every kind has `count` and `nulls`; which others are present depends on the
+         *     kind. The routes serialize with exclude_unset, so a statistic a kind does not have is absent, not null.
+         */
+        ColumnStatisticsOut: {
+            /** Count */
+            count: number;
+            /** Distinct */
+            distinct?: number | null;
+            /** False Count */
+            false_count?: number | null;
+            /** Histogram */
+            histogram?: components["schemas"]["HistogramBucketOut"][] | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "number" | "text" | "date" | "datetime" | "boolean" | "json" | "other";
+            /** Max */
+            max?: number | string | null;
+            /** Max Length */
+            max_length?: number | null;
+            /** Mean */
+            mean?: number | string | null;
+            /** Median */
+            median?: number | string | null;
+            /** Min */
+            min?: number | string | null;
+            /** Min Length */
+            min_length?: number | null;
+            /** Name */
+            name: string;
+            /** Nulls */
+            nulls: number;
+            /** Top Values */
+            top_values?: components["schemas"]["TopValueOut"][] | null;
+            /** True Count */
+            true_count?: number | null;
             /** Type */
             type: string;
         };
@@ -946,6 +991,13 @@ export interface components {
             fields: {
                 [key: string]: string;
             };
+        };
+        /** HistogramBucketOut */
+        HistogramBucketOut: {
+            /** Bucket */
+            bucket: string;
+            /** Count */
+            count: number;
         };
         /** InvitationAcceptIn */
         InvitationAcceptIn: {
@@ -1324,17 +1376,12 @@ export interface components {
         /** StatisticsOut */
         StatisticsOut: {
             /** Columns */
-            columns: {
-                [key: string]: unknown;
-            }[];
+            columns: components["schemas"]["ColumnStatisticsOut"][];
             /** Computed At */
             computed_at: string | null;
             /** Error */
             error: string;
-            /** Progress */
-            progress: {
-                [key: string]: unknown;
-            };
+            progress: components["schemas"]["StatisticsProgressOut"];
             /**
              * Requested At
              * Format: date-time
@@ -1342,8 +1389,20 @@ export interface components {
             requested_at: string;
             /** Row Count */
             row_count: number | null;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "succeeded" | "failed";
+        };
+        /** StatisticsProgressOut */
+        StatisticsProgressOut: {
+            /** Current */
+            current?: string | null;
+            /** Done */
+            done?: number | null;
+            /** Total */
+            total?: number | null;
         };
         /** StatusOut */
         StatusOut: {
@@ -1356,8 +1415,11 @@ export interface components {
         TableOut: {
             /** Columns */
             columns: components["schemas"]["ColumnOut"][];
-            /** Kind */
-            kind: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "table" | "view";
             /** Name */
             name: string;
         };
@@ -1412,6 +1474,13 @@ export interface components {
             name: string;
             /** Prefix */
             prefix: string;
+        };
+        /** TopValueOut */
+        TopValueOut: {
+            /** Count */
+            count: number;
+            /** Value */
+            value: boolean | number | string | null;
         };
         /** TreeOut */
         TreeOut: {
@@ -1479,13 +1548,43 @@ export interface components {
             name: string;
             /** Secrets Set */
             secrets_set: string[];
-            /** Type */
-            type: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "duckdb" | "postgres" | "bigquery";
             /**
              * Updated At
              * Format: date-time
              */
             updated_at: string;
+        };
+        /**
+         * WarehouseTypeOut
+         * @description One warehouse type's settings form. The JSON key `schema` is the field `form_schema` here: a field
+         *     `schema` would shadow BaseModel.schema (`json_schema`, ninja's Schema.json_schema), and as a validation
+         *     alias ninja would read the instance's `.schema` method back. The route serializes by alias.
+         */
+        WarehouseTypeOut: {
+            /** Description */
+            description: string;
+            /** Label */
+            label: string;
+            /** Schema */
+            schema: {
+                [key: string]: unknown;
+            };
+            /** Secret Fields */
+            secret_fields: string[];
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "duckdb" | "postgres" | "bigquery";
+            /** Ui Schema */
+            ui_schema: {
+                [key: string]: unknown;
+            };
         };
     };
     responses: never;
@@ -13659,9 +13758,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["WarehouseTypeOut"][];
                 };
             };
             /** @description Bad Request */

@@ -136,7 +136,7 @@ describe("uiSchemaFor", () => {
         ...types[0], type: "bigquery",
         ui_schema: { service_account_json: { "ui:widget": "textarea", "ui:options": { rows: 6 } }, ca: { "ui:widget": "textarea" } },
         secret_fields: ["service_account_json", "token"],
-      } as never),
+      }),
     ).toEqual({
       service_account_json: { "ui:widget": "fileText", "ui:options": { rows: 6 } },
       ca: { "ui:widget": "fileText" },

@@ -8,7 +8,7 @@ import { useMemo, useRef, useState } from "react";
 import { isApiError } from "../api/errors";
 import { ApiErrorAlert } from "../app/ApiErrorAlert";
 import { formatDateTime } from "../app/format";
-import { JsonSchemaForm, SECRET_MASK, type JsonSchema, type JsonSchemaFormHandle, type UiSchema } from "../app/JsonSchemaForm";
+import { JsonSchemaForm, SECRET_MASK, type JsonSchemaFormHandle, type UiSchema } from "../app/JsonSchemaForm";
 import { useCan, useOrgSlug } from "../app/session";
 import { useApiMutation } from "../app/useApiMutation";
 import { warehouseApi, type TestResult, type Warehouse, type WarehouseType, type WarehouseTypeName } from "./api";
@@ -156,7 +156,7 @@ function TypePicker({ types, value, onChange }: { types: WarehouseType[]; value:
  * textareas (certificates, service-account keys) can also be loaded from a file.
  */
 export function uiSchemaFor(type: WarehouseType): UiSchema {
-  const ui: UiSchema = { ...(type.ui_schema as UiSchema) };
+  const ui: UiSchema = { ...type.ui_schema };
   for (const [field, own] of Object.entries(ui)) {
     if ((own as UiSchema)?.["ui:widget"] === "textarea") ui[field] = { ...(own as UiSchema), "ui:widget": "fileText" };
   }
@@ -219,7 +219,7 @@ function EditForm({ types, warehouse, onDone }: { types: WarehouseType[]; wareho
             <JsonSchemaForm
               key={current.type}
               ref={configForm}
-              schema={current.schema as JsonSchema}
+              schema={current.schema}
               uiSchema={uiSchema}
               formData={config}
               onChange={setConfig}

@@ -88,7 +88,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if DALGO_REDIS_URL:
     CACHES: dict[str, Any] = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": DALGO_REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": DALGO_REDIS_URL,
+            "KEY_PREFIX": env_str("DALGO_CACHE_PREFIX", "dalgo"),
+        }
     }
 else:
     CACHES = {

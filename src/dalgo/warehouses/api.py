@@ -1,11 +1,11 @@
 """Warehouse settings and Explore."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, cast
 
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, StreamingHttpResponse
-from ninja import Query, Schema, Status
+from ninja import Field, Query, Schema, Status
 
 from dalgo.core.api import DalgoRouter, ctx_of
 from dalgo.core.errors import field_error
@@ -16,6 +16,25 @@ from dalgo.warehouses.types import MASK, TYPES, type_spec
 
 router = DalgoRouter(tags=["warehouses"])
 
+WarehouseTypeName = Literal["duckdb", "postgres", "bigquery"]
+ColumnKindName = Literal["number", "text", "date", "datetime", "boolean", "json", "other"]
+StatisticsStatusName = Literal["queued", "running", "succeeded", "failed"]
+# A statistic's value as stored: ints stay ints; dates and non-finite or huge numbers are strings.
+StatValue = int | float | str
+
+
+class WarehouseTypeOut(Schema):
+    """One warehouse type's settings form. The JSON key `schema` is the field `form_schema` here: a field
+    `schema` would shadow BaseModel.schema (`json_schema`, ninja's Schema.json_schema), and as a validation
+    alias ninja would read the instance's `.schema` method back. The route serializes by alias."""
+
+    type: WarehouseTypeName
+    label: str
+    description: str
+    form_schema: dict[str, Any] = Field(..., serialization_alias="schema")
+    ui_schema: dict[str, Any]
+    secret_fields: list[str]
+
 
 class WarehouseIn(Schema):
     type: str
@@ -24,7 +43,7 @@ class WarehouseIn(Schema):
 
 
 class WarehouseOut(Schema):
-    type: str
+    type: WarehouseTypeName
     name: str
     config: dict[str, Any]
     secrets_set: list[str]
@@ -55,12 +74,12 @@ class DependentsOut(Schema):
 class ColumnOut(Schema):
     name: str
     type: str
-    kind: str
+    kind: ColumnKindName
 
 
 class TableOut(Schema):
     name: str
-    kind: str
+    kind: Literal["table", "view"]
     columns: list[ColumnOut]
 
 
@@ -93,14 +112,52 @@ class PreviewOut(Schema):
     offset: int
 
 
+class TopValueOut(Schema):
+    value: bool | int | float | str | None
+    count: int
+
+
+class HistogramBucketOut(Schema):
+    bucket: str
+    count: int
+
+
+class ColumnStatisticsOut(Schema):
+    """One column's statistics. Every kind has `count` and `nulls`; which others are present depends on the
+    kind. The routes serialize with exclude_unset, so a statistic a kind does not have is absent, not null."""
+
+    name: str
+    type: str
+    kind: ColumnKindName
+    count: int
+    nulls: int
+    distinct: int | None = None
+    min: StatValue | None = None
+    max: StatValue | None = None
+    mean: StatValue | None = None
+    median: StatValue | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    true_count: int | None = None
+    false_count: int | None = None
+    top_values: list[TopValueOut] | None = None
+    histogram: list[HistogramBucketOut] | None = None
+
+
+class StatisticsProgressOut(Schema):
+    done: int | None = None
+    total: int | None = None
+    current: str | None = None
+
+
 class StatisticsOut(Schema):
-    status: str
-    progress: dict[str, Any]
+    status: StatisticsStatusName
+    progress: StatisticsProgressOut
     requested_at: datetime
     computed_at: datetime | None
     error: str
     row_count: int | None
-    columns: list[dict[str, Any]]
+    columns: list[ColumnStatisticsOut]
 
 
 class DeleteQuery(Schema):
@@ -110,7 +167,8 @@ class DeleteQuery(Schema):
 def _warehouse_out(warehouse: Warehouse) -> WarehouseOut:
     masked = {**warehouse.config, **dict.fromkeys(warehouse.secrets, MASK)}
     return WarehouseOut(
-        type=warehouse.type, name=warehouse.name, config=masked, secrets_set=sorted(warehouse.secrets),
+        type=cast(WarehouseTypeName, warehouse.type), name=warehouse.name, config=masked,
+        secrets_set=sorted(warehouse.secrets),
         created_at=warehouse.created_at, updated_at=warehouse.updated_at, last_tested_at=warehouse.last_tested_at,
         last_test_ok=warehouse.last_test_ok, last_test_message=warehouse.last_test_message,
     )  # fmt: skip
@@ -119,17 +177,18 @@ def _warehouse_out(warehouse: Warehouse) -> WarehouseOut:
 def _statistics_out(stats: TableStatistics) -> StatisticsOut:
     result = stats.result or {}
     return StatisticsOut(
-        status=stats.status, progress=stats.progress, requested_at=stats.requested_at, computed_at=stats.computed_at,
-        error=stats.error, row_count=result.get("row_count"), columns=result.get("columns", []),
+        status=cast(StatisticsStatusName, stats.status), progress=stats.progress, requested_at=stats.requested_at,
+        computed_at=stats.computed_at, error=stats.error, row_count=result.get("row_count"),
+        columns=result.get("columns", []),
     )  # fmt: skip
 
 
-@router.get("/warehouse/types", permission="warehouse.view", response=list[dict[str, Any]])
-def warehouse_types(request: HttpRequest) -> list[dict[str, Any]]:
+@router.get("/warehouse/types", permission="warehouse.view", response=list[WarehouseTypeOut], by_alias=True)
+def warehouse_types(request: HttpRequest) -> list[WarehouseTypeOut]:
     """The form of each warehouse type, as JSON schema (drawn by react-jsonschema-form)."""
     return [
-        {"type": t.type, "label": t.label, "description": t.description, "schema": t.schema,
-         "ui_schema": t.ui_schema, "secret_fields": list(t.secret_fields)}
+        WarehouseTypeOut(type=cast(WarehouseTypeName, t.type), label=t.label, description=t.description,
+                         form_schema=t.schema, ui_schema=t.ui_schema, secret_fields=list(t.secret_fields))
         for t in TYPES.values()
     ]  # fmt: skip
 
@@ -191,7 +250,9 @@ def explore_tree(request: HttpRequest, query: Query[TreeQuery]) -> TreeOut:
     for table in catalog.tables:
         schemas.setdefault(table.schema, []).append(
             TableOut(
-                name=table.name, kind=table.kind, columns=[ColumnOut(**c) for c in selectors.columns_out(table.columns)]
+                name=table.name,
+                kind=cast(Literal["table", "view"], table.kind),
+                columns=[ColumnOut.model_validate(c) for c in selectors.columns_out(table.columns)],
             )
         )
     return TreeOut(
@@ -225,7 +286,12 @@ def explore_download(request: HttpRequest, schema: str, table: str) -> Streaming
     return response
 
 
-@router.post("/explore/tables/{schema}/{table}/statistics", permission="explore.view", response={202: StatisticsOut})
+@router.post(
+    "/explore/tables/{schema}/{table}/statistics",
+    permission="explore.view",
+    response={202: StatisticsOut},
+    exclude_unset=True,
+)
 def explore_statistics_start(request: HttpRequest, schema: str, table: str) -> Status[StatisticsOut]:
     ctx = ctx_of(request)
     stats = services.statistics_start(org=ctx.require_org, actor=ctx.require_user, schema=schema, table=table)
@@ -233,6 +299,8 @@ def explore_statistics_start(request: HttpRequest, schema: str, table: str) -> S
     return Status(202, _statistics_out(stats))
 
 
-@router.get("/explore/tables/{schema}/{table}/statistics", permission="explore.view", response=StatisticsOut)
+@router.get(
+    "/explore/tables/{schema}/{table}/statistics", permission="explore.view", response=StatisticsOut, exclude_unset=True
+)
 def explore_statistics(request: HttpRequest, schema: str, table: str) -> StatisticsOut:
     return _statistics_out(selectors.statistics_get(org=ctx_of(request).require_org, schema=schema, table=table))
