@@ -88,6 +88,53 @@ class SourceCheckIn(Schema):
     source_id: int | None = None
 
 
+class StreamColumnOut(Schema):
+    name: str
+    type: str
+
+
+class StreamOut(Schema):
+    name: str
+    namespace: str | None
+    supported_sync_modes: list[str]
+    source_defined_cursor: bool
+    default_cursor_field: list[str]
+    source_defined_primary_key: list[list[str]]
+    columns: list[StreamColumnOut]
+
+
+class SourceStreamsOut(Schema):
+    discovered_at: datetime | None
+    streams: list[StreamOut]
+
+
+class StreamsQuery(Schema):
+    refresh: bool = False
+
+
+def _json_type(prop: Any) -> str:
+    """A stream column's JSON-schema type as one readable word (nullable unions collapsed)."""
+    if not isinstance(prop, dict):
+        return "unknown"
+    kind = prop.get("type")
+    types = [t for t in (kind if isinstance(kind, list) else [kind]) if t and t != "null"]
+    name = str(types[0]) if types else ("object" if "oneOf" in prop or "anyOf" in prop else "unknown")
+    fmt = prop.get("format")
+    return f"{name} ({fmt})" if fmt in ("date", "date-time", "time") else name
+
+
+def _stream_out(stream: dict[str, Any]) -> StreamOut:
+    properties = (stream.get("json_schema") or {}).get("properties") or {}
+    return StreamOut(
+        name=str(stream.get("name")), namespace=stream.get("namespace"),
+        supported_sync_modes=[str(m) for m in stream.get("supported_sync_modes") or []],
+        source_defined_cursor=bool(stream.get("source_defined_cursor")),
+        default_cursor_field=[str(c) for c in stream.get("default_cursor_field") or []],
+        source_defined_primary_key=[[str(p) for p in key] for key in stream.get("source_defined_primary_key") or []],
+        columns=[StreamColumnOut(name=str(name), type=_json_type(prop)) for name, prop in properties.items()],
+    )  # fmt: skip
+
+
 class CheckOut(Schema):
     ok: bool
     message: str
@@ -166,3 +213,10 @@ def source_delete(request: HttpRequest, source_id: int) -> Status[None]:
 def source_check(request: HttpRequest, source_id: int) -> CheckOut:
     ok, message = services.source_check(org=ctx_of(request).require_org, source_id=source_id)
     return CheckOut(ok=ok, message=message)
+
+
+@router.get("/sources/{source_id}/streams", permission="source.view", response=SourceStreamsOut)
+def source_streams(request: HttpRequest, source_id: int, query: Query[StreamsQuery]) -> SourceStreamsOut:
+    """The streams the connector offers (its `discover`), cached until refreshed."""
+    source = services.source_streams(org=ctx_of(request).require_org, source_id=source_id, refresh=query.refresh)
+    return SourceStreamsOut(discovered_at=source.discovered_at, streams=[_stream_out(s) for s in source.streams])

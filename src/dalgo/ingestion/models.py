@@ -22,6 +22,8 @@ class Source(OrgScopedModel):
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_check_ok = models.BooleanField(null=True)
     last_check_message = models.TextField(blank=True)
+    streams = models.JSONField(default=list, blank=True)  # the connector's last `discover` (CATALOG streams)
+    discovered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

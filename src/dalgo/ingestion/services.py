@@ -146,3 +146,21 @@ def source_delete(*, org: Org, actor: User, source_id: int) -> None:
         audit_record(action="source.delete", actor=actor, org=org, target_type="source", target_id=source.pk,
                      target_label=source.name, before=before)  # fmt: skip
         source.delete()
+
+
+DISCOVER_TIMEOUT_SECONDS = 300.0
+
+
+def source_streams(*, org: Org, source_id: int, refresh: bool = False) -> Source:
+    """The source's streams as its connector discovers them; cached on the source until refreshed."""
+    source = source_get(org=org, source_id=source_id)
+    if source.discovered_at is not None and not refresh:
+        return source
+    spec = connector_spec(slug=source.connector_slug)
+    runner = ConnectorRunner(connector_env(spec.entry["package"], spec.entry["version"]))
+    streams = runner.discover(
+        secrets_merge(config=source.config, secrets=source.secrets), timeout_seconds=DISCOVER_TIMEOUT_SECONDS
+    )
+    source.streams, source.discovered_at = streams, timezone.now()
+    Source.objects.filter(pk=source.pk).update(streams=streams, discovered_at=source.discovered_at)
+    return source

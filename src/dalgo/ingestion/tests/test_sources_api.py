@@ -68,3 +68,25 @@ def test_unknown_connector_and_precheck(two_orgs: TwoOrgs) -> None:
     invalid = admin.post("/api/sources/check", {"connector": "faker", "config": {"count": -3, "seed": "x"}})
     assert invalid.status_code == 400
     assert {"config.seed"} <= set(invalid.json()["fields"])
+
+
+def test_streams_are_discovered_and_cached(two_orgs: TwoOrgs) -> None:
+    admin = two_orgs.as_role("admin")
+    created = admin.post("/api/sources", {"connector": "faker", "name": "People", "config": {"count": 10}})
+    assert created.status_code == 201, created.content
+    source_id = created.json()["id"]
+    analyst = two_orgs.as_role("analyst")
+    first = analyst.get(f"/api/sources/{source_id}/streams").json()
+    assert first["discovered_at"] is not None
+    streams = {s["name"]: s for s in first["streams"]}
+    assert set(streams) >= {"users", "products", "purchases"}
+    users = streams["users"]
+    assert "incremental" in users["supported_sync_modes"]
+    assert users["source_defined_primary_key"] == [["id"]]
+    columns = {c["name"]: c["type"] for c in users["columns"]}
+    assert columns["id"] == "integer"
+    assert columns["updated_at"].startswith("string (date-time")
+    again = analyst.get(f"/api/sources/{source_id}/streams").json()
+    assert again["discovered_at"] == first["discovered_at"]  # cached: no second discover
+    refreshed = analyst.get(f"/api/sources/{source_id}/streams?refresh=true").json()
+    assert refreshed["discovered_at"] > first["discovered_at"]
