@@ -15,6 +15,7 @@ import { specToForm } from "./airbyteSpec";
 import { ingestApi, ingestKeys, type ConnectorSpec, type Source } from "./api";
 import { ConnectorCatalogue, useConnectors } from "./ConnectorCatalogue";
 import { CheckResultAlert, DeleteSourceModal, LastCheckBadge } from "./SourceParts";
+import { SourceStreamsCard } from "./SourceStreams";
 
 function Crumbs({ current }: { current: string }) {
   return (
@@ -315,6 +316,7 @@ export function EditSourcePage() {
               <SourceDetails source={s} />
             </>
           )}
+          <SourceStreamsCard key={s.id} source={s} />
           {canEdit && (
             <DeleteSourceModal source={deleting ? s : null} onClose={() => setDeleting(false)} onDeleted={() => navigate("/ingest")} />
           )}

@@ -199,3 +199,43 @@ describe("Edit source", () => {
     expect(await screen.findByTestId("elsewhere")).toBeInTheDocument();
   });
 });
+
+describe("Source streams", () => {
+  it("discovers the streams on demand (refresh=true) and lists them with columns, modes, key and cursor", async () => {
+    const { calls } = mockApi({
+      "GET /api/sources/7": () => savedSource(),
+      "GET /api/sources/7/streams": () => ({
+        discovered_at: "2024-05-01T10:00:00Z",
+        streams: [
+          {
+            name: "forms", namespace: null, supported_sync_modes: ["full_refresh", "incremental"], source_defined_cursor: true,
+            default_cursor_field: ["indexed_on"], source_defined_primary_key: [["id"]],
+            columns: [{ name: "id", type: "string" }, { name: "indexed_on", type: "date-time" }],
+          },
+          {
+            name: "cases", namespace: null, supported_sync_modes: ["full_refresh"], source_defined_cursor: false,
+            default_cursor_field: [], source_defined_primary_key: [], columns: [{ name: "case_id", type: "string" }],
+          },
+        ],
+      }),
+    });
+    renderPage(<EditSourcePage />, { me: ANALYST, route: "/ingest/sources/7", path: "/ingest/sources/:id" });
+    const card = await screen.findByTestId("source-streams");
+    expect(calls.some((c) => c.path === "/api/sources/7/streams")).toBe(false);
+    const user = userEvent.setup();
+    await user.click(within(card).getByTestId("source-discover"));
+    const table = await screen.findByTestId("streams-table");
+    expect(calls.find((c) => c.path === "/api/sources/7/streams")!.search).toBe("?refresh=true");
+    const forms = within(table).getByTestId("stream-forms");
+    expect(forms).toHaveTextContent("2 columns");
+    expect(forms).toHaveTextContent("full refresh");
+    expect(forms).toHaveTextContent("incremental");
+    expect(forms).toHaveTextContent("indexed_on");
+    expect(within(table).getByTestId("stream-cases")).toHaveTextContent("1 column");
+    expect(within(table).getByTestId("stream-cases")).not.toHaveTextContent("incremental");
+    await user.click(within(forms).getByTestId("stream-columns-forms"));
+    expect(screen.getByTestId("stream-column-list-forms")).toHaveTextContent("date-time");
+    expect(screen.getByTestId("source-discover")).toHaveTextContent("Refresh");
+    expect(screen.getByTestId("streams-discovered-at")).toHaveTextContent("Discovered");
+  });
+});

@@ -7,6 +7,8 @@ export type SourceIn = Schemas["SourceIn"];
 export type SourceUpdateIn = Schemas["SourceUpdateIn"];
 export type SourceCheckIn = Schemas["SourceCheckIn"];
 export type CheckResult = Schemas["CheckOut"];
+export type SourceStreams = Schemas["SourceStreamsOut"];
+export type SourceStream = SourceStreams["streams"][number];
 
 const byId = (sourceId: number) => ({ params: { path: { source_id: sourceId } } });
 
@@ -16,6 +18,7 @@ export const ingestKeys = {
   sources: (org: string) => ["org", org, "sources"] as const,
   // Not under `sources`: deleting a source must not refetch it.
   source: (org: string, id: number) => ["org", org, "source", id] as const,
+  streams: (org: string, id: number) => ["org", org, "source", id, "streams"] as const,
 };
 
 export const ingestApi = {
@@ -28,4 +31,7 @@ export const ingestApi = {
   update: ({ id, ...body }: SourceUpdateIn & { id: number }) => unwrap(client.PUT("/api/sources/{source_id}", { ...byId(id), body })),
   remove: (id: number) => unwrap(client.DELETE("/api/sources/{source_id}", byId(id))),
   checkSaved: (id: number) => unwrap(client.POST("/api/sources/{source_id}/check", byId(id))),
+  /** The source's streams; `refresh` (or nothing cached yet) runs the connector's discover, a few seconds. */
+  streams: ({ id, refresh }: { id: number; refresh: boolean }) =>
+    unwrap(client.GET("/api/sources/{source_id}/streams", { params: { path: { source_id: id }, query: { refresh } } })),
 };
