@@ -49,6 +49,21 @@ class Stack:
         assert result.returncode == 0, result.stderr[-3000:]
         return result.stdout
 
+    def seed_org(self, name: str, domain: str, password: str) -> str:
+        """An org with an admin (its creator), an analyst and a member, `<role>@<domain>`; returns the slug."""
+        code = f"""
+from dalgo.accounts.models import User
+from dalgo.orgs.models import Membership
+from dalgo.orgs.services import org_create
+users = {{r: User.objects.create_user(email=f"{{r}}@{domain}", password={password!r}, name=r.title())
+         for r in ("admin", "analyst", "member")}}
+org = org_create(name={name!r}, creator=users["admin"])
+Membership.objects.create(org=org, user=users["analyst"], role="analyst")
+Membership.objects.create(org=org, user=users["member"], role="member")
+print(org.slug)
+"""
+        return self.python(code).strip().splitlines()[-1]
+
 
 @pytest.fixture(scope="session")
 def dalgo_stack(tmp_path_factory: pytest.TempPathFactory, smtp_server: tuple[Any, int]) -> Iterator[Stack]:

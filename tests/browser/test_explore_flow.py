@@ -18,18 +18,6 @@ from tests.fixtures import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-SEED_USERS = f"""
-from dalgo.accounts.models import User
-from dalgo.orgs.models import Membership
-from dalgo.orgs.services import org_create
-users = {{r: User.objects.create_user(email=f"{{r}}@explore.example.org", password="{PASSWORD}", name=r.title())
-         for r in ("admin", "analyst", "member")}}
-org = org_create(name="Explore Org", creator=users["admin"])
-Membership.objects.create(org=org, user=users["analyst"], role="analyst")
-Membership.objects.create(org=org, user=users["member"], role="member")
-print(org.slug)
-"""
-
 SEED_TABLE = """
 from dalgo.demo import DEMO_SURVEY_SQL
 from dalgo.orgs.models import Org
@@ -54,7 +42,7 @@ def test_admin_sets_up_duckdb_analyst_explores_member_refused(
 ) -> None:
     from playwright.sync_api import expect
 
-    slug = dalgo_stack.python(SEED_USERS).strip().splitlines()[-1]
+    slug = dalgo_stack.seed_org("Explore Org", "explore.example.org", PASSWORD)
     contexts = {role: browser.new_context(base_url=dalgo_stack.url, accept_downloads=True)
                 for role in ("admin", "analyst", "member")}  # fmt: skip
     pages = {role: ctx.new_page() for role, ctx in contexts.items()}

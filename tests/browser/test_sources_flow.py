@@ -15,25 +15,13 @@ from tests.fixtures import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-SEED_USERS = f"""
-from dalgo.accounts.models import User
-from dalgo.orgs.models import Membership
-from dalgo.orgs.services import org_create
-users = {{r: User.objects.create_user(email=f"{{r}}@ingest.example.org", password="{PASSWORD}", name=r.title())
-         for r in ("admin", "analyst", "member")}}
-org = org_create(name="Ingest Org", creator=users["admin"])
-Membership.objects.create(org=org, user=users["analyst"], role="analyst")
-Membership.objects.create(org=org, user=users["member"], role="member")
-print(org.slug)
-"""
-
 
 def test_admin_adds_a_faker_source_analyst_checks_member_sees_nothing(
     dalgo_stack: Stack, browser: Any, steps: Steps
 ) -> None:
     from playwright.sync_api import expect
 
-    dalgo_stack.python(SEED_USERS)
+    dalgo_stack.seed_org("Ingest Org", "ingest.example.org", PASSWORD)
     contexts = {role: browser.new_context(base_url=dalgo_stack.url) for role in ("admin", "analyst", "member")}
     pages = {role: ctx.new_page() for role, ctx in contexts.items()}
     for page in pages.values():
