@@ -3,10 +3,42 @@
 from __future__ import annotations
 
 import os
+import uuid
+from time import monotonic
+from typing import Any
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES, filesystem
+from kombu.utils.encoding import str_to_bytes
+from kombu.utils.json import dumps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dalgo.settings")
+
+# ---- embedded mode's broker -----------------------------------------------------------------
+# Embedded mode's broker: kombu's filesystem transport, with messages written atomically.
+#
+# kombu's own `_put` writes the message file in place while a consumer may already be moving it away
+# and reading it, so a worker can read an empty file and crash (seen in our browser tests: JSONDecodeError
+# in `_get`). Here a message is written to a hidden temporary file and renamed into the queue folder in
+# one step, so consumers only ever see whole messages. Registered below as the `dalgofs://` transport.
+
+
+class Channel(filesystem.Channel):
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
+        folder = self.data_folder_out
+        temporary = os.path.join(folder, f".{uuid.uuid4().hex}.tmp")  # never matches `<id>.<queue>.msg`
+        with open(temporary, "wb") as f:
+            f.write(str_to_bytes(dumps(payload)))
+        os.replace(temporary, os.path.join(folder, name))
+
+
+class Transport(filesystem.Transport):
+    Channel = Channel
+
+
+TRANSPORT_ALIASES.setdefault("dalgofs", "dalgo.celery:Transport")
+
 
 app = Celery("dalgo")
 app.config_from_object("django.conf:settings", namespace="CELERY")

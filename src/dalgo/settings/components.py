@@ -28,7 +28,7 @@ else:
     _broker_dir = DALGO_DATA_DIR / "broker"
     for _sub in ("in", "processed"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "dalgofs://"  # kombu's filesystem transport with atomic writes (dalgo.celery)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "in"),
         "data_folder_out": str(_broker_dir / "in"),
