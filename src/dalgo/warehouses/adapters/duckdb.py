@@ -3,10 +3,17 @@
 Each call opens a short-lived connection (read-only for reads), so web, workers and syncs share the
 file; a connection refused because another process holds the write lock is retried for a few
 seconds. Queries are interrupted after their timeout.
+
+DuckDB shares one database instance between the connections a process has open on a file, and its
+settings belong to the instance: the first connection locks the instance down (no file or network
+access from SQL except the warehouse's own export folder, UTC) and later ones find it locked.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import sqlglot
+import sqlglot.errors
 
 from dalgo.warehouses.adapters.base import (
     Catalog,
@@ -29,6 +38,8 @@ from dalgo.warehouses.adapters.base import (
 )
 
 LOCK_RETRY_SECONDS = 5.0
+PIPE_BYTES = 1 << 20  # Linux's default pipe-max-size
+_instance_setup = threading.Lock()
 SYSTEM_SCHEMAS = {"information_schema", "pg_catalog"}
 
 
@@ -95,14 +106,27 @@ class DuckDBAdapter:
                     ) from None
                 time.sleep(0.1)
         try:
-            # No reading of local files or the network from SQL, UTC for date buckets, and no
-            # statement may change these afterwards.
-            conn.execute("SET enable_external_access = false")
-            conn.execute("SET TimeZone = 'UTC'")
-            conn.execute("SET lock_configuration = true")
+            self._lock_down(conn)
             yield conn
         finally:
             conn.close()
+
+    @property
+    def export_dir(self) -> Path:
+        """The one folder SQL on this warehouse may write to: the named pipes of CSV exports."""
+        return self.path.with_name(self.path.name + ".exports")
+
+    def _lock_down(self, conn: duckdb.DuckDBPyConnection) -> None:
+        """No reading of local files or the network from SQL, UTC for date buckets, and no statement
+        may change these afterwards. Once per database instance (see the module docstring)."""
+        with _instance_setup:
+            if conn.execute("SELECT current_setting('lock_configuration')").fetchone() == (True,):
+                return
+            self.export_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            conn.execute(f"SET allowed_directories = [{_sql_string(str(self.export_dir) + os.sep)}]")
+            conn.execute("SET enable_external_access = false")
+            conn.execute("SET TimeZone = 'UTC'")
+            conn.execute("SET lock_configuration = true")
 
     def test(self) -> str:
         with self._connect(read_only=False) as conn:
@@ -154,25 +178,51 @@ class DuckDBAdapter:
         return StreamedResult(columns=columns, batches=batches())
 
     def export_csv(self, sql: str, *, timeout_seconds: float) -> Iterator[bytes]:
-        """Arrow record batches written as CSV by pyarrow: no Python work per cell."""
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
+        """DuckDB writes the CSV itself (COPY, on all cores) into a named pipe that we read: 3-4x the
+        throughput of Arrow batches formatted by pyarrow, nothing written to disk. Unless the query
+        sorts, rows may leave in any order: keeping the table's order makes DuckDB hold finished
+        chunks back, and memory grew with the table (+540 MB for 5M rows, +180 MB without)."""
+        keep_order = "true" if _sorts(sql) else "false"
+        with self._connect() as conn:
+            folder = Path(tempfile.mkdtemp(dir=self.export_dir))
+            pipe = folder / "export.csv"
+            os.mkfifo(pipe, 0o600)
+            failure: list[BaseException] = []
 
-        with self._connect() as conn, _interrupt_after(conn, timeout_seconds):
+            def write() -> None:
+                try:
+                    conn.execute(f"COPY ({sql}) TO {_sql_string(str(pipe))} (FORMAT csv, HEADER, PRESERVE_ORDER {keep_order})")
+                except BaseException as exc:  # reported by the reader below
+                    failure.append(exc)
+                finally:
+                    # If DuckDB failed before opening the pipe, open it once so the reader's open() returns.
+                    try:
+                        os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+                    except OSError:
+                        pass
+
+            writer = threading.Thread(target=write, name="duckdb-export", daemon=True)
+            read_all = False
             try:
-                reader: Any = conn.sql(sql).to_arrow_reader(50_000)
-                header = True
-                for batch in reader:
-                    sink = pa.BufferOutputStream()
-                    pacsv.write_csv(batch, sink, write_options=pacsv.WriteOptions(include_header=header))
-                    header = False
-                    yield sink.getvalue().to_pybytes()
-                if header:  # no rows: still the header
-                    yield (",".join(f'"{name}"' for name in reader.schema.names) + "\n").encode()
-            except duckdb.InterruptException:
-                raise QueryTimeout(f"The export took longer than {timeout_seconds:.0f} s and was stopped.") from None
-            except duckdb.Error as exc:
-                raise WarehouseError(f"The warehouse refused the query: {str(exc).splitlines()[0]}") from None
+                with _interrupt_after(conn, timeout_seconds):
+                    writer.start()
+                    with open(pipe, "rb", buffering=0) as reader:
+                        _widen_pipe(reader.fileno())
+                        while chunk := reader.read(PIPE_BYTES):
+                            yield chunk
+                    read_all = True
+            finally:
+                if not read_all:  # the reader left early (client gone): stop the query
+                    conn.interrupt()
+                writer.join()
+                shutil.rmtree(folder, ignore_errors=True)
+        if failure:
+            exc = failure[0]
+            if isinstance(exc, duckdb.InterruptException):
+                raise QueryTimeout(f"The export took longer than {timeout_seconds:.0f} s and was stopped.")
+            if isinstance(exc, duckdb.Error):
+                raise WarehouseError(f"The warehouse refused the query: {str(exc).splitlines()[0]}")
+            raise exc
 
     def execute_script(self, sql: str) -> None:
         """Write access, for the platform's own loaders and seeds (never user SQL)."""
@@ -192,6 +242,27 @@ def _interrupt_after(conn: duckdb.DuckDBPyConnection, seconds: float) -> Iterato
         yield
     finally:
         timer.cancel()
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _sorts(sql: str) -> bool:
+    try:
+        return sqlglot.parse_one(sql, read="duckdb").args.get("order") is not None
+    except sqlglot.errors.ParseError:
+        return True
+
+
+def _widen_pipe(fd: int) -> None:
+    """Bigger pipe buffer: fewer wake-ups between DuckDB's writer threads and our reader."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass
 
 
 def catalog_from_rows(rows: list[tuple[Any, ...]], *, kind_of: Any) -> Catalog:

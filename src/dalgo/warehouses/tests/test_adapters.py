@@ -4,6 +4,7 @@ network access from DuckDB SQL, and exports that stream in constant memory."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -91,3 +92,51 @@ def test_large_exports_stream_in_constant_memory(engine: str, tmp_path: Path, re
     assert largest <= 5000
     assert total_bytes >= 120 * rows
     assert grown_mb < 60, f"the process grew by {grown_mb:.0f} MB while streaming {total_bytes / 1e6:.0f} MB"
+
+
+def test_duckdb_connections_open_at_once_in_one_process(tmp_path: Path) -> None:
+    """DuckDB shares one instance (and its settings) between a process's connections to a file:
+    concurrent requests must not trip over the locked configuration."""
+    adapter = DuckDBAdapter(path=tmp_path / "w.duckdb")
+    adapter.execute_script("CREATE TABLE t AS SELECT * FROM range(10) r(x)")
+    errors: list[BaseException] = []
+
+    def read() -> None:  # each request builds its own adapter
+        try:
+            own = DuckDBAdapter(path=adapter.path)
+            for _ in range(20):
+                assert own.query("SELECT count(*) FROM t", timeout_seconds=5, max_rows=1).rows == [(10,)]
+        except BaseException as exc:
+            errors.append(exc)
+
+    with adapter.session():  # one connection held open while others come and go
+        workers = [threading.Thread(target=read) for _ in range(4)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    assert errors == []
+    with pytest.raises(WarehouseError):  # still locked down for every connection
+        adapter.query(f"COPY (SELECT 1) TO '{tmp_path / 'out.csv'}'", timeout_seconds=5, max_rows=1)
+
+
+def test_duckdb_export_streams_through_a_pipe_and_cleans_up(tmp_path: Path) -> None:
+    adapter = DuckDBAdapter(path=tmp_path / "w.duckdb")
+    adapter.execute_script("CREATE TABLE t AS SELECT i, 'a,\"b\"' AS s, NULL::INTEGER AS n FROM range(200000) r(i)")
+    text = b"".join(adapter.export_csv("SELECT * FROM t ORDER BY i", timeout_seconds=30)).decode()
+    lines = text.splitlines()
+    assert lines[:2] == ["i,s,n", '0,"a,""b""",'] and len(lines) == 200_001
+    empty = b"".join(adapter.export_csv("SELECT * FROM t WHERE i < 0", timeout_seconds=30)).decode()
+    assert empty.splitlines() == ["i,s,n"]
+
+    # A reader that leaves early (the client went away) stops the query; nothing hangs or stays behind.
+    started = time.monotonic()
+    chunks = adapter.export_csv("SELECT a.i FROM range(100000000) a(i)", timeout_seconds=60)
+    assert next(chunks)
+    chunks.close()
+    assert time.monotonic() - started < 20
+    with pytest.raises(WarehouseError):
+        list(adapter.export_csv("SELECT no_such_column FROM t", timeout_seconds=30))
+    with pytest.raises(QueryTimeout):
+        list(adapter.export_csv("SELECT count(*) FROM range(100000000) a, range(100000) b", timeout_seconds=0.5))
+    assert list(adapter.export_dir.iterdir()) == []
