@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from dalgo.api import api as ninja_api
 from dalgo.core.api import AUTHENTICATED, PERMISSION_KEY, PUBLIC
-from dalgo.ingestion.models import Source
+from dalgo.ingestion.models import Connection, Source
 from dalgo.orgs import services as org_services
 from dalgo.orgs.roles import PERMISSIONS, Role, role_permissions
 from dalgo.runs.models import Run
@@ -33,6 +33,7 @@ MISSING_ID = {
     "table": "nope",
     "slug": "no-such-connector",
     "source_id": "999999",
+    "connection_id": "999999",
 }
 
 
@@ -50,6 +51,7 @@ def _objects_of_org_a(orgs: TwoOrgs, path: str = "") -> dict[str, str]:
     run = Run.objects.create(org=orgs.a, kind="platform-check", status="succeeded", finished_at=timezone.now())
     # A connector outside the catalogue: source routes answer without installing anything.
     source = Source.objects.create(org=orgs.a, name="Walked", connector_slug="walked", package="p", version="1")
+    connection = Connection.objects.create(org=orgs.a, name="Walked", source=source, destination_schema="walked")
     if "{schema}" in path or "/warehouse" in path:
         warehouse = warehouse_services.warehouse_save(
             org=orgs.a, actor=actor, warehouse_type="duckdb", name="Main", config={}
@@ -67,6 +69,7 @@ def _objects_of_org_a(orgs: TwoOrgs, path: str = "") -> dict[str, str]:
         "table": "households",
         "slug": "no-such-connector",  # connectors are global, not org data: any slug, answered quickly
         "source_id": str(source.pk),
+        "connection_id": str(connection.pk),
     }
 
 

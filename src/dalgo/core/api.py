@@ -35,11 +35,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class ErrorOut(Schema):
-    """The one error shape: what went wrong, a stable code, and the reason per field."""
+    """The one error shape: what went wrong, a stable code, the reason per field, and ids of related
+    objects (e.g. the sync already running) the client may link to."""
 
     detail: str
     code: str
     fields: dict[str, str]
+    related: dict[str, str] = {}
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,23 @@ class DalgoError(Exception):
     status: int = 400
     code: str = "invalid"
 
-    def __init__(self, detail: str, *, code: str | None = None, fields: dict[str, str] | None = None):
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        fields: dict[str, str] | None = None,
+        related: dict[str, str] | None = None,
+    ):
         super().__init__(detail)
         self.detail = detail
         if code:
             self.code = code
         self.fields = fields or {}
+        self.related = related or {}  # ids the client may link to, e.g. {"run_id": ...} of the running sync
 
     def as_body(self) -> dict[str, object]:
-        return {"detail": self.detail, "code": self.code, "fields": self.fields}
+        return {"detail": self.detail, "code": self.code, "fields": self.fields, "related": self.related}
 
 
 class ValidationFailed(DalgoError):

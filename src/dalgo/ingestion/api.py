@@ -1,16 +1,23 @@
-"""Ingest: the connector catalogue and sources (connections and syncs come next)."""
+"""Ingest: the connector catalogue, sources, connections and their syncs."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Query, Schema, Status
 
 from dalgo.core.api import DalgoRouter, ctx_of
-from dalgo.ingestion import selectors, services
+from dalgo.core.errors import NotFound
+from dalgo.ingestion import connections, selectors, services
 from dalgo.ingestion.connectors.catalog import catalog_entry, catalog_list
-from dalgo.ingestion.models import Source
+from dalgo.ingestion.models import SYNC_KIND, Connection, Source
 from dalgo.ingestion.secrets import secret_paths, secrets_masked
+from dalgo.ingestion.state import state_streams
+from dalgo.ingestion.sync import table_name
+from dalgo.runs import selectors as run_selectors
+from dalgo.runs import services as run_services
+from dalgo.runs.schemas import LogPageOut, LogQuery, RunOut, run_log_page, run_out
 
 router = DalgoRouter(tags=["ingestion"])
 
@@ -56,6 +63,11 @@ class ConnectorSpecOut(Schema):
     secret_paths: list[list[str]]
 
 
+class ConnectionRefOut(Schema):
+    id: int
+    name: str
+
+
 class SourceOut(Schema):
     id: int
     name: str
@@ -69,6 +81,7 @@ class SourceOut(Schema):
     last_checked_at: datetime | None
     last_check_ok: bool | None
     last_check_message: str
+    connections: list[ConnectionRefOut]
 
 
 class SourceIn(Schema):
@@ -148,6 +161,7 @@ def _source_out(source: Source) -> SourceOut:
         version=source.version, config=secrets_masked(config=source.config, secrets=source.secrets),
         created_at=source.created_at, updated_at=source.updated_at, last_checked_at=source.last_checked_at,
         last_check_ok=source.last_check_ok, last_check_message=source.last_check_message,
+        connections=[ConnectionRefOut(id=c.pk, name=c.name) for c in source.connections.order_by("name")],
     )  # fmt: skip
 
 
@@ -220,3 +234,242 @@ def source_streams(request: HttpRequest, source_id: int, query: Query[StreamsQue
     """The streams the connector offers (its `discover`), cached until refreshed."""
     source = services.source_streams(org=ctx_of(request).require_org, source_id=source_id, refresh=query.refresh)
     return SourceStreamsOut(discovered_at=source.discovered_at, streams=[_stream_out(s) for s in source.streams])
+
+
+# ---- connections ---------------------------------------------------------------------------------
+
+SyncModeName = Literal["full_refresh", "incremental"]
+DestinationModeName = Literal["overwrite", "append", "append_dedup"]
+
+
+class ConnectionStreamIn(Schema):
+    name: str
+    selected: bool = True
+    sync_mode: SyncModeName | None = None
+    destination_mode: DestinationModeName | None = None
+    primary_key: list[list[str]] = []
+    cursor_field: list[str] = []
+    selected_columns: list[str] | None = None
+
+
+class ConnectionIn(Schema):
+    name: str
+    source_id: int
+    destination_schema: str
+    streams: list[ConnectionStreamIn] | None = None  # None: every stream, with the defaults
+
+
+class ConnectionUpdateIn(Schema):
+    name: str
+    destination_schema: str
+    streams: list[ConnectionStreamIn] | None = None  # None: keep the stream config
+
+
+class ConnectionStreamOut(Schema):
+    name: str
+    namespace: str | None
+    table: str
+    selected: bool
+    sync_mode: SyncModeName
+    destination_mode: DestinationModeName
+    primary_key: list[list[str]]
+    cursor_field: list[str]
+    selected_columns: list[str] | None
+    supported_sync_modes: list[str]
+    source_defined_cursor: bool
+    source_defined_primary_key: list[list[str]]
+    default_cursor_field: list[str]
+    columns: list[StreamColumnOut]
+
+
+class StreamChangeOut(Schema):
+    columns_added: list[str]
+    columns_removed: list[str]
+    types_changed: list[str]
+
+
+class SchemaChangeOut(Schema):
+    streams_added: list[str]
+    streams_removed: list[str]
+    streams_changed: dict[str, StreamChangeOut]
+    breaking: list[str]
+    detected_at: datetime | None = None
+
+
+class ConnectionOut(Schema):
+    id: int
+    name: str
+    source_id: int
+    source_name: str
+    connector_slug: str
+    destination_schema: str
+    streams: list[ConnectionStreamOut]
+    created_at: datetime
+    updated_at: datetime
+    running: RunOut | None
+    last_sync: RunOut | None
+    schema_change: SchemaChangeOut | None
+    schema_change_needs_approval: bool
+
+
+class ClearIn(Schema):
+    streams: list[str] | None = None  # None: every stream
+
+
+class StateOut(Schema):
+    kind: str | None
+    streams: dict[str, Any]
+    raw: dict[str, Any]
+
+
+def _connection_out(connection: Connection) -> ConnectionOut:
+    catalog = {str(s.get("name")): s for s in connection.catalog}
+    streams = []
+    for item in connection.streams:
+        stream = _stream_out(catalog.get(item["name"]) or {"name": item["name"]})
+        streams.append(
+            ConnectionStreamOut(
+                name=item["name"], namespace=item.get("namespace"), table=table_name(item["name"]),
+                selected=bool(item.get("selected")), sync_mode=item["sync_mode"],
+                destination_mode=item["destination_mode"], primary_key=item.get("primary_key") or [],
+                cursor_field=item.get("cursor_field") or [], selected_columns=item.get("selected_columns"),
+                supported_sync_modes=stream.supported_sync_modes, source_defined_cursor=stream.source_defined_cursor,
+                source_defined_primary_key=stream.source_defined_primary_key,
+                default_cursor_field=stream.default_cursor_field, columns=stream.columns,
+            )
+        )  # fmt: skip
+    running = connection.sync_run if connection.sync_run and not connection.sync_run.is_terminal else None
+    last_sync = selectors.connection_runs(org=connection.org, connection_id=connection.pk, finished=True).first()
+    change = connection.schema_change or None
+    return ConnectionOut(
+        id=connection.pk, name=connection.name, source_id=connection.source_id, source_name=connection.source.name,
+        connector_slug=connection.source.connector_slug, destination_schema=connection.destination_schema,
+        streams=streams, created_at=connection.created_at, updated_at=connection.updated_at,
+        running=run_out(running) if running else None, last_sync=run_out(last_sync) if last_sync else None,
+        schema_change=SchemaChangeOut(**change) if change else None,
+        schema_change_needs_approval=connection.schema_change_breaking,
+    )  # fmt: skip
+
+
+def _streams_in(streams: list[ConnectionStreamIn] | None) -> list[dict[str, Any]] | None:
+    return None if streams is None else [s.dict() for s in streams]
+
+
+class ConnectionListQuery(Schema):
+    source_id: int | None = None
+
+
+@router.get("/connections", permission="connection.view", response=list[ConnectionOut])
+def connection_list(request: HttpRequest, query: Query[ConnectionListQuery]) -> list[ConnectionOut]:
+    org = ctx_of(request).require_org
+    return [_connection_out(c) for c in selectors.connection_list(org=org, source_id=query.source_id)]
+
+
+@router.post("/connections", permission="connection.edit", response={201: ConnectionOut})
+def connection_create(request: HttpRequest, payload: ConnectionIn) -> Status[ConnectionOut]:
+    """Streams are validated against what each supports; leave them out for the defaults."""
+    ctx = ctx_of(request)
+    connection = connections.connection_create(
+        org=ctx.require_org, actor=ctx.require_user, name=payload.name, source_id=payload.source_id,
+        destination_schema=payload.destination_schema, streams=_streams_in(payload.streams),
+    )  # fmt: skip
+    return Status(201, _connection_out(connection))
+
+
+@router.get("/connections/{connection_id}", permission="connection.view", response=ConnectionOut)
+def connection_show(request: HttpRequest, connection_id: int) -> ConnectionOut:
+    return _connection_out(selectors.connection_get(org=ctx_of(request).require_org, connection_id=connection_id))
+
+
+@router.put("/connections/{connection_id}", permission="connection.edit", response=ConnectionOut)
+def connection_update(request: HttpRequest, connection_id: int, payload: ConnectionUpdateIn) -> ConnectionOut:
+    ctx = ctx_of(request)
+    connection = connections.connection_update(
+        org=ctx.require_org, actor=ctx.require_user, connection_id=connection_id, name=payload.name,
+        destination_schema=payload.destination_schema, streams=_streams_in(payload.streams),
+    )  # fmt: skip
+    return _connection_out(connection)
+
+
+@router.delete("/connections/{connection_id}", permission="connection.edit", response={204: None})
+def connection_delete(request: HttpRequest, connection_id: int) -> Status[None]:
+    """The connection and its history go; the tables it loaded stay in the warehouse."""
+    ctx = ctx_of(request)
+    connections.connection_delete(org=ctx.require_org, actor=ctx.require_user, connection_id=connection_id)
+    return Status(204, None)
+
+
+@router.post("/connections/{connection_id}/sync", permission="connection.sync", response={201: RunOut})
+def connection_sync(request: HttpRequest, connection_id: int) -> Status[RunOut]:
+    """Start a sync now; 409 `sync_running` (with `related.run_id`) while one runs."""
+    ctx = ctx_of(request)
+    run = connections.connection_sync_start(org=ctx.require_org, connection_id=connection_id, actor=ctx.require_user)
+    return Status(201, run_out(run))
+
+
+def _sync_run(request: HttpRequest, connection_id: int, run_id: UUID) -> Any:
+    org = ctx_of(request).require_org
+    selectors.connection_get(org=org, connection_id=connection_id)
+    run = run_selectors.run_get(org=org, run_id=run_id, kind=SYNC_KIND)
+    if run.params.get("connection_id") != connection_id:
+        raise NotFound("Run not found.")
+    return run
+
+
+@router.get("/connections/{connection_id}/syncs", permission="connection.view", response=list[RunOut])
+def connection_syncs(request: HttpRequest, connection_id: int) -> list[RunOut]:
+    """The connection's sync history, newest first."""
+    org = ctx_of(request).require_org
+    selectors.connection_get(org=org, connection_id=connection_id)
+    return [run_out(r) for r in selectors.connection_runs(org=org, connection_id=connection_id)[:100]]
+
+
+@router.get("/connections/{connection_id}/syncs/{run_id}", permission="connection.view", response=RunOut)
+def connection_sync_show(request: HttpRequest, connection_id: int, run_id: UUID) -> RunOut:
+    return run_out(run_services.run_refresh(run=_sync_run(request, connection_id, run_id)))
+
+
+@router.get("/connections/{connection_id}/syncs/{run_id}/logs", permission="connection.view", response=LogPageOut)
+def connection_sync_logs(request: HttpRequest, connection_id: int, run_id: UUID, query: Query[LogQuery]) -> LogPageOut:
+    return run_log_page(run=_sync_run(request, connection_id, run_id), query=query)
+
+
+@router.post("/connections/{connection_id}/syncs/{run_id}/cancel", permission="connection.sync", response=RunOut)
+def connection_sync_cancel(request: HttpRequest, connection_id: int, run_id: UUID) -> RunOut:
+    return run_out(run_services.run_cancel(run=_sync_run(request, connection_id, run_id)))
+
+
+@router.post("/connections/{connection_id}/clear", permission="connection.sync", response=ConnectionOut)
+def connection_clear(request: HttpRequest, connection_id: int, payload: ClearIn) -> ConnectionOut:
+    """Drop the chosen streams' tables (all when none are named) and forget their checkpoints."""
+    ctx = ctx_of(request)
+    connection = connections.connection_clear(
+        org=ctx.require_org, actor=ctx.require_user, connection_id=connection_id, streams=payload.streams
+    )
+    return _connection_out(connection)
+
+
+@router.get("/connections/{connection_id}/state", permission="connection.edit", response=StateOut)
+def connection_state(request: HttpRequest, connection_id: int) -> StateOut:
+    """The saved checkpoint (advanced): each stream's part, and the whole as stored."""
+    connection = selectors.connection_get(org=ctx_of(request).require_org, connection_id=connection_id)
+    state = connection.state or {}
+    return StateOut(kind=state.get("kind"), streams=state_streams(state), raw=state)
+
+
+@router.post("/connections/{connection_id}/schema/refresh", permission="connection.edit", response=ConnectionOut)
+def connection_schema_refresh(request: HttpRequest, connection_id: int) -> ConnectionOut:
+    """Discover the source again: non-breaking changes apply now, breaking ones wait for approval."""
+    org = ctx_of(request).require_org
+    connection = selectors.connection_get(org=org, connection_id=connection_id)
+    connections.connection_schema_check(connection=connection)
+    return _connection_out(selectors.connection_get(org=org, connection_id=connection_id))
+
+
+@router.post("/connections/{connection_id}/schema/approve", permission="connection.edit", response=ConnectionOut)
+def connection_schema_approve(request: HttpRequest, connection_id: int) -> ConnectionOut:
+    ctx = ctx_of(request)
+    connection = connections.connection_schema_approve(
+        org=ctx.require_org, actor=ctx.require_user, connection_id=connection_id
+    )
+    return _connection_out(connection)

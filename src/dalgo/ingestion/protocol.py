@@ -92,6 +92,11 @@ class ConfiguredStream:
     cursor_field: tuple[str, ...] = ()
     selected_columns: tuple[str, ...] | None = None  # None: every column
     namespace: str | None = None
+    destination_table: str | None = None  # None: the stream's name
+
+    @property
+    def table(self) -> str:
+        return self.destination_table or self.name
 
     def configured_airbyte_stream(self) -> dict[str, Any]:
         """This stream as an entry of the protocol's ConfiguredAirbyteCatalog."""

@@ -12,9 +12,9 @@ from dalgo.accounts.models import User
 from dalgo.core.audit import audit_record
 from dalgo.core.errors import Conflict, NotFound, ValidationFailed, field_error
 from dalgo.ingestion.connectors.catalog import CatalogEntry, catalog_entry
-from dalgo.ingestion.connectors.install import connector_env
+from dalgo.ingestion.connectors.install import ConnectorEnv, connector_env, connector_env_custom
 from dalgo.ingestion.connectors.runner import ConnectorRunner, validate_config
-from dalgo.ingestion.models import Source
+from dalgo.ingestion.models import CUSTOM_CONNECTOR, Source
 from dalgo.ingestion.secrets import secrets_merge, secrets_split
 from dalgo.ingestion.selectors import source_get
 from dalgo.orgs.models import Org
@@ -40,6 +40,28 @@ def connector_spec(*, slug: str) -> ConnectorSpec:
         raise NotFound(f"No connector {slug!r} in the catalogue.", code="connector_not_found")
     runner = ConnectorRunner(connector_env(entry["package"], entry["version"]))
     return ConnectorSpec(entry=entry, spec=runner.spec())
+
+
+def source_env(source: Source) -> ConnectorEnv:
+    """The source's connector, installed on first use (a custom one from its requirement or path)."""
+    if source.connector_slug == CUSTOM_CONNECTOR:
+        return connector_env_custom(source.package)
+    return connector_env(source.package, source.version)
+
+
+def source_config(source: Source) -> dict[str, Any]:
+    """The full config the connector gets: public settings with the decrypted secrets put back."""
+    return secrets_merge(config=source.config, secrets=source.secrets)
+
+
+def source_config_replace(*, source: Source, config: dict[str, Any], schema: dict[str, Any]) -> None:
+    """A connector's CONTROL message asked to persist a new config (e.g. a refreshed token)."""
+    public, secrets = secrets_split(config=config, schema=schema, stored=source.secrets)
+    source.config, source.secrets = public, secrets
+    source.save(update_fields=["config", "secrets", "updated_at"])
+    audit_record(action="source.config_updated_by_connector", actor=None, org=source.org, target_type="source",
+                 target_id=source.pk, target_label=source.name, after={"config": public,
+                 "secrets_set": sorted(secrets)})  # fmt: skip
 
 
 def _full_config(
@@ -131,8 +153,8 @@ def source_update(*, org: Org, actor: User, source_id: int, name: str, config: d
 def source_check(*, org: Org, source_id: int) -> tuple[bool, str]:
     """Check a saved source now and remember the outcome."""
     source = source_get(org=org, source_id=source_id)
-    spec = connector_spec(slug=source.connector_slug)
-    ok, message = _check(spec=spec, full=secrets_merge(config=source.config, secrets=source.secrets))
+    runner = ConnectorRunner(source_env(source))
+    ok, message = runner.check(source_config(source), timeout_seconds=CHECK_TIMEOUT_SECONDS)
     Source.objects.filter(pk=source.pk).update(
         last_checked_at=timezone.now(), last_check_ok=ok, last_check_message=message
     )
@@ -141,6 +163,10 @@ def source_check(*, org: Org, source_id: int) -> tuple[bool, str]:
 
 def source_delete(*, org: Org, actor: User, source_id: int) -> None:
     source = source_get(org=org, source_id=source_id)
+    used_by = sorted(source.connections.values_list("name", flat=True))
+    if used_by:
+        raise Conflict(f"Connections use this source: {', '.join(used_by)}. Delete them first.",
+                       code="source_in_use")  # fmt: skip
     with transaction.atomic():
         before = {"name": source.name, "connector": source.connector_slug}
         audit_record(action="source.delete", actor=actor, org=org, target_type="source", target_id=source.pk,
@@ -156,11 +182,12 @@ def source_streams(*, org: Org, source_id: int, refresh: bool = False) -> Source
     source = source_get(org=org, source_id=source_id)
     if source.discovered_at is not None and not refresh:
         return source
-    spec = connector_spec(slug=source.connector_slug)
-    runner = ConnectorRunner(connector_env(spec.entry["package"], spec.entry["version"]))
-    streams = runner.discover(
-        secrets_merge(config=source.config, secrets=source.secrets), timeout_seconds=DISCOVER_TIMEOUT_SECONDS
-    )
+    streams = source_discover(source)
     source.streams, source.discovered_at = streams, timezone.now()
     Source.objects.filter(pk=source.pk).update(streams=streams, discovered_at=source.discovered_at)
     return source
+
+
+def source_discover(source: Source) -> list[dict[str, Any]]:
+    """The connector's `discover` now (CATALOG streams)."""
+    return ConnectorRunner(source_env(source)).discover(source_config(source), timeout_seconds=DISCOVER_TIMEOUT_SECONDS)

@@ -42,6 +42,7 @@ class Run(OrgScopedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # a flow that beats proves its worker is alive
     deployment = models.CharField(max_length=128, blank=True)
     flow_run_id = models.CharField(max_length=64, blank=True)
     params = models.JSONField(default=dict, blank=True)

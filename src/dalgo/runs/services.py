@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -51,6 +52,35 @@ def run_progress_set(*, run_id: UUID | str, progress: dict[str, Any]) -> None:
     Run.objects.filter(pk=run_id).update(progress=progress)
 
 
+def run_heartbeat(*, run_id: UUID | str) -> RunStatus | None:
+    """A running flow says it is alive; returns the run's status (a flow stops on CANCELLING)."""
+    Run.objects.filter(pk=run_id).update(heartbeat_at=timezone.now())
+    status = Run.objects.filter(pk=run_id).values_list("status", flat=True).first()
+    return RunStatus(status) if status else None
+
+
+def run_is_zombie(*, run: Run, timeout_seconds: float | None = None) -> bool:
+    """A run that beats (see run_heartbeat) and has not for `timeout_seconds`: its worker is gone."""
+    if run.is_terminal or run.heartbeat_at is None:
+        return False
+    timeout = timeout_seconds if timeout_seconds is not None else settings.DALGO_RUN_HEARTBEAT_TIMEOUT
+    return (timezone.now() - run.heartbeat_at).total_seconds() > timeout
+
+
+def run_fail_zombie(*, run: Run) -> Run:
+    """End a run whose worker stopped beating, and ask Prefect to stop the flow if it still can."""
+    if run.flow_run_id:
+        try:
+            orchestrator().run_cancel(run.flow_run_id)
+        except DalgoError:
+            pass
+    seconds = (timezone.now() - run.heartbeat_at).total_seconds() if run.heartbeat_at else 0
+    return run_transition(
+        run_id=run.id, to=RunStatus.FAILED,
+        error=f"The worker running this stopped responding (no heartbeat for {seconds:.0f} s).",
+    )  # fmt: skip
+
+
 def run_start(
     *,
     org: Org,
@@ -62,6 +92,12 @@ def run_start(
 ) -> Run:
     """Record a run, make sure its deployment exists, and ask Prefect to run it with the run's id."""
     run = Run.objects.create(org=org, kind=kind, deployment=deployment, created_by=actor, params=params or {})
+    return run_trigger(run=run, spec=spec)
+
+
+def run_trigger(*, run: Run, spec: DeploymentSpec) -> Run:
+    """Ask Prefect to run a recorded (queued) run's deployment; a failure fails the run and raises."""
+    deployment = run.deployment
     client = orchestrator()
     try:
         client.deployment_reconcile(deployment, spec)

@@ -8,7 +8,6 @@ that has already ended is left alone.
 
 from __future__ import annotations
 
-import os
 import platform
 import socket
 import sys
@@ -18,16 +17,9 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
+from dalgo.runs.flow_support import django_setup
+
 CHECKS = ("database", "cache", "broker", "data_dir", "worker")
-
-
-def django_setup() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dalgo.settings")
-    import django
-    from django.apps import apps
-
-    if not apps.ready:
-        django.setup()
 
 
 def _ok(message: str) -> dict[str, Any]:

@@ -124,9 +124,9 @@ class Loader:
                         key, ColumnType.TEXT
                     )
             overwrite = config.destination_mode == DestinationMode.OVERWRITE
-            target = f"{TMP_PREFIX}{config.name}_{self.run_id}" if overwrite else config.name
+            target = f"{TMP_PREFIX}{config.table}_{self.run_id}" if overwrite else config.table
             self._streams[config.name] = _Stream(
-                config=config, table=config.name, target=target, columns=columns,
+                config=config, table=config.table, target=target, columns=columns,
                 primary_key=primary_key, cursor=cursor,
             )  # fmt: skip
             self.stats.streams[config.name] = StreamStats()

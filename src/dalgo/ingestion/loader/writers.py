@@ -5,6 +5,7 @@ PostgreSQL COPYs CSV into a temporary table). The statements themselves come fro
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -49,15 +50,37 @@ class WarehouseWriter(Protocol):
 
 
 class DuckDBWriter:
-    """One read-write connection to the DuckDB file for the whole sync."""
+    """Read-write access to the DuckDB file, held only while a batch is written: DuckDB lets one
+    process write a file and nobody else open it meanwhile, so Explore and dbt get their turn between
+    batches. Opening waits for readers to let go (up to `lock_wait_seconds`)."""
 
     dialect = "duckdb"
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, lock_wait_seconds: float = 60.0):
         self.path = Path(path)
-        self.conn = duckdb.connect(str(self.path), read_only=False)
-        self.conn.execute("SET TimeZone = 'UTC'")
+        self.lock_wait_seconds = lock_wait_seconds
+        self._conn: duckdb.DuckDBPyConnection | None = None
         self._in_transaction = False
+
+    @property
+    def conn(self) -> duckdb.DuckDBPyConnection:
+        if self._conn is None:
+            deadline = time.monotonic() + self.lock_wait_seconds
+            while True:
+                try:
+                    self._conn = duckdb.connect(str(self.path), read_only=False)
+                    break
+                except duckdb.IOException as exc:
+                    if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            self._conn.execute("SET TimeZone = 'UTC'")
+        return self._conn
+
+    def _release(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def _begin(self) -> None:
         if not self._in_transaction:
@@ -72,11 +95,13 @@ class DuckDBWriter:
         if self._in_transaction:
             self.conn.commit()
             self._in_transaction = False
+        self._release()
 
     def rollback(self) -> None:
         if self._in_transaction:
             self._in_transaction = False
             self.conn.rollback()
+        self._release()
 
     def table_columns(self, schema: str, table: str) -> dict[str, ColumnType] | None:
         rows = self.conn.execute(
@@ -101,11 +126,11 @@ class DuckDBWriter:
         return sql.table(None, STAGE)
 
     def unstage(self) -> None:
-        self.conn.unregister(STAGE)
+        if self._conn is not None:
+            self._conn.unregister(STAGE)
 
     def close(self) -> None:
         self.rollback()
-        self.conn.close()
 
     def __enter__(self) -> DuckDBWriter:
         return self

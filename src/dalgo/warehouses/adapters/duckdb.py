@@ -191,8 +191,9 @@ class DuckDBAdapter:
 
             def write() -> None:
                 try:
-                    conn.execute(f"COPY ({sql}) TO {_sql_string(str(pipe))} (FORMAT csv, HEADER, PRESERVE_ORDER {keep_order})")
-                except BaseException as exc:  # reported by the reader below
+                    options = f"FORMAT csv, HEADER, PRESERVE_ORDER {keep_order}"
+                    conn.execute(f"COPY ({sql}) TO {_sql_string(str(pipe))} ({options})")
+                except BaseException as exc:  # noqa: BLE001  (reported by the reader below)
                     failure.append(exc)
                 finally:
                     # If DuckDB failed before opening the pipe, open it once so the reader's open() returns.

@@ -1,0 +1,196 @@
+"""One sync: the connector's `read` piped into the loader, with progress, checkpoints and cancel.
+
+`sync_streams` is the engine and knows nothing of Django (the benchmark calls it directly).
+`connection_sync_execute` runs it for a connection's Run: it builds the configured catalog, the
+warehouse writer and the saved state, saves each checkpoint the moment the loader has committed the
+records before it, persists CONTROL config updates, writes progress about once a second, and beats
+(`runs.services.run_heartbeat`) so a dead worker is noticed and a cancel reaches the connector.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from dalgo.ingestion.connectors.runner import ConnectorRunner, LogCallback
+from dalgo.ingestion.loader import Loader, LoadStats
+from dalgo.ingestion.loader.writers import WarehouseWriter
+from dalgo.ingestion.protocol import ConfiguredStream, ControlConfig, Message, Record, State, Trace
+
+PROGRESS_EVERY_SECONDS = 1.0
+HEARTBEAT_EVERY_SECONDS = 5.0
+
+
+@dataclass
+class StreamProgress:
+    status: str = "pending"  # pending | running | complete | incomplete
+    records: int = 0
+    bytes: int = 0
+    estimate: int | None = None  # rows, when the connector sent an ESTIMATE
+
+
+@dataclass
+class SyncProgress:
+    streams: dict[str, StreamProgress]
+    started: float = field(default_factory=time.monotonic)
+    checkpoints: int = 0
+
+    @classmethod
+    def of(cls, streams: list[ConfiguredStream]) -> SyncProgress:
+        return cls(streams={s.name: StreamProgress() for s in streams})
+
+    def see(self, message: Message, size: int) -> None:
+        if isinstance(message, Record):
+            stream = self.streams.get(message.stream)
+            if stream is not None:
+                stream.records += 1
+                stream.bytes += size
+                if stream.status == "pending":
+                    stream.status = "running"
+        elif isinstance(message, State):
+            self.checkpoints += 1
+        elif isinstance(message, Trace):
+            self._trace(message)
+
+    def _trace(self, trace: Trace) -> None:
+        raw = trace.raw
+        if trace.type == "STREAM_STATUS":
+            status = raw.get("stream_status") or {}
+            stream = self.streams.get(str((status.get("stream_descriptor") or {}).get("name")))
+            mapped = {"STARTED": "running", "RUNNING": "running", "COMPLETE": "complete", "INCOMPLETE": "incomplete"}
+            if stream is not None and status.get("status") in mapped:
+                stream.status = mapped[status["status"]]
+        elif trace.type == "ESTIMATE":
+            estimate = raw.get("estimate") or {}
+            stream = self.streams.get(str(estimate.get("name")))
+            if stream is not None and isinstance(estimate.get("row_estimate"), int):
+                stream.estimate = estimate["row_estimate"]
+
+    def as_dict(self) -> dict[str, Any]:
+        seconds = max(time.monotonic() - self.started, 1e-6)
+        records = sum(s.records for s in self.streams.values())
+        size = sum(s.bytes for s in self.streams.values())
+        return {
+            "streams": {
+                name: {"status": s.status, "records": s.records, "bytes": s.bytes, "estimate": s.estimate}
+                for name, s in self.streams.items()
+            },
+            "records": records,
+            "bytes": size,
+            "seconds": round(seconds, 1),
+            "records_per_second": round(records / seconds, 1),
+            "checkpoints": self.checkpoints,
+        }
+
+
+def sync_streams(
+    *,
+    runner: ConnectorRunner,
+    config: dict[str, Any],
+    streams: list[ConfiguredStream],
+    state: dict[str, Any] | list[Any] | None,
+    writer: WarehouseWriter,
+    schema: str,
+    on_state: Callable[[State], None],
+    log: LogCallback,
+    timeout_seconds: float,
+    on_progress: Callable[[SyncProgress], None] | None = None,
+    on_config: Callable[[dict[str, Any]], None] | None = None,
+    run_id: str | None = None,
+) -> tuple[LoadStats, SyncProgress]:
+    """Read every configured stream into `schema`. Raises what the connector or loader raised, after
+    rolling back the open batch (committed batches and their checkpoints stay)."""
+    loader = Loader(writer, schema=schema, streams=streams, on_state=on_state, run_id=run_id, sync_id=run_id)
+    progress = SyncProgress.of(streams)
+    last_report = 0.0
+    try:
+        for message in runner.read(config, streams, state, timeout_seconds=timeout_seconds, on_log=log):
+            size = 0
+            if isinstance(message, Record):
+                size = _approximate_size(message.data)
+                loader.feed(message, size=size)
+            elif isinstance(message, State):
+                loader.feed(message)
+            elif isinstance(message, ControlConfig) and on_config is not None:
+                on_config(message.config)
+            progress.see(message, size)
+            now = time.monotonic()
+            if on_progress is not None and now - last_report >= PROGRESS_EVERY_SECONDS:
+                last_report = now
+                on_progress(progress)
+        stats = loader.finish()
+    except BaseException:
+        try:
+            loader.abort()
+        except Exception as exc:  # noqa: BLE001  (the original error matters more)
+            log("WARN", f"Cleaning up after the failure also failed: {exc}")
+        raise
+    for name, stream in progress.streams.items():
+        if stream.status in ("pending", "running"):
+            stream.status = "complete"
+        stream.records = stats.streams[name].records
+    if on_progress is not None:
+        on_progress(progress)
+    return stats, progress
+
+
+def _approximate_size(data: dict[str, Any]) -> int:
+    """Bytes of a record as JSON, estimated without serialising it again."""
+    size = 2
+    for key, value in data.items():
+        size += len(key) + 4 + (len(value) + 2 if isinstance(value, str) else 8)
+    return size
+
+
+_TABLE_UNSAFE = re.compile(r"[^a-z0-9_]+")
+
+
+def table_name(stream: str) -> str:
+    """The destination table of a stream: lower case, letters, digits and underscores (as Airbyte's
+    destinations name them), at most 63 characters."""
+    name = _TABLE_UNSAFE.sub("_", stream.strip().lower()).strip("_") or "stream"
+    if name[0].isdigit():
+        name = f"_{name}"
+    return name[:63]
+
+
+class Heartbeat:
+    """Beats every few seconds from a thread while a sync runs; calls `on_cancel` once when the run
+    is asked to stop (status CANCELLING)."""
+
+    def __init__(self, *, beat: Callable[[], str | None], on_cancel: Callable[[], None]) -> None:
+        self._beat = beat
+        self._on_cancel = on_cancel
+        self._stop = threading.Event()
+        self.cancelled = False
+        self._thread = threading.Thread(target=self._loop, name="sync-heartbeat", daemon=True)
+
+    def _loop(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self._stop.is_set():
+                try:
+                    status = self._beat()
+                except Exception:  # noqa: BLE001  (a missed beat is not fatal; the next one may get through)
+                    status = None
+                if status == "cancelling" and not self.cancelled:
+                    self.cancelled = True
+                    self._on_cancel()
+                self._stop.wait(HEARTBEAT_EVERY_SECONDS)
+        finally:
+            connection.close()
+
+    @contextmanager
+    def running(self) -> Iterator[Heartbeat]:
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            self._thread.join(timeout=HEARTBEAT_EVERY_SECONDS * 2)
