@@ -35,9 +35,15 @@ api.add_router("/", ingestion_router)
 
 
 def _error(
-    request: HttpRequest, status: int, detail: str, code: str, fields: dict[str, str] | None = None
+    request: HttpRequest,
+    status: int,
+    detail: str,
+    code: str,
+    fields: dict[str, str] | None = None,
+    related: dict[str, str] | None = None,
 ) -> HttpResponse:
-    return api.create_response(request, {"detail": detail, "code": code, "fields": fields or {}}, status=status)
+    body = {"detail": detail, "code": code, "fields": fields or {}, "related": related or {}}
+    return api.create_response(request, body, status=status)
 
 
 def _field_name(loc: list[Any]) -> str:
@@ -49,7 +55,7 @@ def _field_name(loc: list[Any]) -> str:
 
 @api.exception_handler(DalgoError)
 def _dalgo_error(request: HttpRequest, exc: DalgoError) -> HttpResponse:
-    return _error(request, exc.status, exc.detail, exc.code, exc.fields)
+    return _error(request, exc.status, exc.detail, exc.code, exc.fields, exc.related)
 
 
 @api.exception_handler(ValidationError)

@@ -632,11 +632,12 @@ def _sync(
         source_config_replace(source=source, config=new_config, schema=spec.get("connectionSpecification") or {})
         log("INFO", "Saved the configuration the connector updated.")
 
+    incremental = {s.name for s in streams if s.sync_mode == SyncMode.INCREMENTAL}
     writer = warehouse_writer(warehouse)
     try:
         stats, progress = sync_streams(
-            runner=runner, config=config, streams=streams, state=state_input(connection.state), writer=writer,
-            schema=connection.destination_schema, on_state=on_state, log=log,
+            runner=runner, config=config, streams=streams, state=state_input(connection.state, incremental),
+            writer=writer, schema=connection.destination_schema, on_state=on_state, log=log,
             timeout_seconds=settings.DALGO_SYNC_TIMEOUT, on_progress=on_progress, on_config=on_config,
             run_id=run_id.replace("-", "")[:12],
         )  # fmt: skip

@@ -33,8 +33,13 @@ def state_apply(stored: dict[str, Any], state: State) -> dict[str, Any]:
     return {"kind": "LEGACY", "legacy": data}
 
 
-def state_input(stored: dict[str, Any]) -> list[dict[str, Any]] | dict[str, Any] | None:
-    """What the connector's `read --state` gets: a list of state messages, or the legacy blob."""
+def state_input(stored: dict[str, Any], streams: set[str]) -> list[dict[str, Any]] | dict[str, Any] | None:
+    """What the connector's `read --state` gets for the given (incremental) streams: a list of state
+    messages, or the legacy blob. Full-refresh streams get no state, so they read from the start."""
+    if not streams:
+        return None
+    others = {name for name in state_streams(stored) if name not in streams}
+    stored = state_without(stored, others) if others else stored
     kind = stored.get("kind")
     if kind == "STREAM":
         return list((stored.get("streams") or {}).values()) or None

@@ -35,6 +35,14 @@ SPEC = {
             "sleep_forever": {"type": "boolean", "default": False},
             "spawn_child": {"type": "boolean", "default": False},
             "check_fail": {"type": "boolean", "default": False},
+            "keys": {"type": "integer", "minimum": 0, "default": 0, "description": "ids repeat every `keys` records"},
+            "overlap": {
+                "type": "integer",
+                "minimum": 0,
+                "default": 0,
+                "description": "re-send records before the cursor",
+            },
+            "sleep_ms": {"type": "integer", "minimum": 0, "default": 0, "description": "pause after each record"},
             "auth": {
                 "type": "object",
                 "oneOf": [
@@ -169,9 +177,13 @@ def read(config: dict, configured: dict, state) -> None:
                 },
             }
         )
-        start = cursors[name]
+        start = max(0, cursors[name] - int(config.get("overlap", 0)))
+        keys = int(config.get("keys", 0))
+        pause = int(config.get("sleep_ms", 0)) / 1000
         for i in range(start + 1, total + 1):
-            data = {"id": i, "updated_at": i, "name": f"{name} #{i}"}
+            data = {"id": (i - 1) % keys + 1 if keys else i, "updated_at": i, "name": f"{name} #{i}"}
+            if pause:
+                time.sleep(pause)
             if config.get("extra_column"):
                 data["extra"] = f"x{i}"
             if config.get("drop_name"):
