@@ -9,6 +9,12 @@ describe("ApiError.from", () => {
     expect(e.code).toBe("already_invited");
     expect(e.fields).toEqual({ email: "Already invited." });
     expect(errorMessage(e)).toBe("Already invited.");
+    expect(e.related).toEqual({});
+  });
+
+  it("keeps the ids of related objects", () => {
+    const e = ApiError.from(409, { detail: "A sync is running.", code: "sync_running", fields: {}, related: { run_id: "r-1" } });
+    expect(e.related).toEqual({ run_id: "r-1" });
   });
 
   it("falls back on a sensible message for bodies that are not the shape", () => {

@@ -1,26 +1,34 @@
 /**
- * The error envelope every Dalgo API error uses: {"detail", "code", "fields"}, fields = name -> reason.
- * (The backend does not declare it in the OpenAPI schema, so it is described once here.)
+ * The error envelope every Dalgo API error uses: {"detail", "code", "fields", "related"}, fields = name -> reason,
+ * related = ids of objects the client may link to (e.g. `run_id` of the sync already running).
  */
 export class ApiError extends Error {
   readonly status: number;
   readonly detail: string;
   readonly code: string;
   readonly fields: Record<string, string>;
+  readonly related: Record<string, string>;
 
-  constructor(status: number, detail: string, code = "error", fields: Record<string, string> = {}) {
+  constructor(
+    status: number,
+    detail: string,
+    code = "error",
+    fields: Record<string, string> = {},
+    related: Record<string, string> = {},
+  ) {
     super(detail);
     this.name = "ApiError";
     this.status = status;
     this.detail = detail;
     this.code = code;
     this.fields = fields;
+    this.related = related;
   }
 
   /** Builds an ApiError from a response status and its parsed body (whatever it is). */
   static from(status: number, body: unknown): ApiError {
     if (body && typeof body === "object") {
-      const b = body as { detail?: unknown; code?: unknown; fields?: unknown };
+      const b = body as { detail?: unknown; code?: unknown; fields?: unknown; related?: unknown };
       const detail = typeof b.detail === "string" ? b.detail : defaultDetail(status);
       const code = typeof b.code === "string" ? b.code : "error";
       const fields: Record<string, string> = {};
@@ -29,7 +37,13 @@ export class ApiError extends Error {
           fields[k] = String(v);
         }
       }
-      return new ApiError(status, detail, code, fields);
+      const related: Record<string, string> = {};
+      if (b.related && typeof b.related === "object") {
+        for (const [k, v] of Object.entries(b.related as Record<string, unknown>)) {
+          related[k] = String(v);
+        }
+      }
+      return new ApiError(status, detail, code, fields, related);
     }
     return new ApiError(status, defaultDetail(status));
   }

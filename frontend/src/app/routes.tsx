@@ -30,6 +30,10 @@ const WarehousePage = lazy(() => import("../warehouses/WarehousePage").then((m) 
 
 const NewSourcePage = lazy(() => import("../ingestion/SourceFormPage").then((m) => ({ default: m.NewSourcePage })));
 const EditSourcePage = lazy(() => import("../ingestion/SourceFormPage").then((m) => ({ default: m.EditSourcePage })));
+const NewConnectionPage = lazy(() => import("../ingestion/ConnectionFormPage").then((m) => ({ default: m.NewConnectionPage })));
+const EditConnectionPage = lazy(() => import("../ingestion/ConnectionFormPage").then((m) => ({ default: m.EditConnectionPage })));
+// Charts the sync history.
+const ConnectionPage = lazy(() => import("../ingestion/ConnectionPage").then((m) => ({ default: m.ConnectionPage })));
 
 function Lazy({ children }: { children: ReactNode }) {
   return (
@@ -59,6 +63,9 @@ export const routes: RouteObject[] = [
       { path: "/ingest", element: <RequirePermission permission="source.view"><IngestPage /></RequirePermission> },
       { path: "/ingest/sources/new", element: <RequirePermission permission="source.edit"><Lazy><NewSourcePage /></Lazy></RequirePermission> },
       { path: "/ingest/sources/:id", element: <RequirePermission permission="source.view"><Lazy><EditSourcePage /></Lazy></RequirePermission> },
+      { path: "/ingest/connections/new", element: <RequirePermission permission="connection.edit"><Lazy><NewConnectionPage /></Lazy></RequirePermission> },
+      { path: "/ingest/connections/:id", element: <RequirePermission permission="connection.view"><Lazy><ConnectionPage /></Lazy></RequirePermission> },
+      { path: "/ingest/connections/:id/edit", element: <RequirePermission permission="connection.edit"><Lazy><EditConnectionPage /></Lazy></RequirePermission> },
       { path: "/transform", element: <TransformPage /> },
       { path: "/orchestrate", element: <OrchestratePage /> },
       { path: "/explore", element: <RequirePermission permission="explore.view"><Lazy><ExplorePage /></Lazy></RequirePermission> },

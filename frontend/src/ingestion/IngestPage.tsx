@@ -1,13 +1,19 @@
 import { Stack, Tabs, Text, Title } from "@mantine/core";
-import { IconBooks, IconPlugConnected } from "@tabler/icons-react";
+import { IconArrowsRightLeft, IconBooks, IconPlugConnected } from "@tabler/icons-react";
 import { useSearchParams } from "react-router";
+import { useCan } from "../app/session";
+import { ConnectionsTab } from "./ConnectionsTab";
 import { ConnectorCatalogue, useConnectors } from "./ConnectorCatalogue";
 import { SourcesTab } from "./SourcesTab";
 
-/** Ingest: the org's sources (default tab) and the connector catalogue (`?tab=catalogue`). */
+type Tab = "sources" | "connections" | "catalogue";
+
+/** Ingest: the org's sources (default tab), connections (`?tab=connections`) and the connector catalogue (`?tab=catalogue`). */
 export function IngestPage() {
   const [params, setParams] = useSearchParams();
-  const tab = params.get("tab") === "catalogue" ? "catalogue" : "sources";
+  const canConnections = useCan("connection.view");
+  const asked = params.get("tab");
+  const tab: Tab = asked === "catalogue" ? "catalogue" : asked === "connections" && canConnections ? "connections" : "sources";
   const all = useConnectors();
 
   return (
@@ -21,13 +27,18 @@ export function IngestPage() {
       </div>
       <Tabs
         value={tab}
-        onChange={(v) => setParams(v === "catalogue" ? { tab: "catalogue" } : {}, { replace: true })}
+        onChange={(v) => setParams(v && v !== "sources" ? { tab: v } : {}, { replace: true })}
         keepMounted={false}
       >
         <Tabs.List mb="md">
           <Tabs.Tab value="sources" leftSection={<IconPlugConnected size={16} />} data-testid="tab-sources">
             Sources
           </Tabs.Tab>
+          {canConnections && (
+            <Tabs.Tab value="connections" leftSection={<IconArrowsRightLeft size={16} />} data-testid="tab-connections">
+              Connections
+            </Tabs.Tab>
+          )}
           <Tabs.Tab value="catalogue" leftSection={<IconBooks size={16} />} data-testid="tab-catalogue">
             Catalogue
           </Tabs.Tab>
@@ -35,6 +46,11 @@ export function IngestPage() {
         <Tabs.Panel value="sources">
           <SourcesTab />
         </Tabs.Panel>
+        {canConnections && (
+          <Tabs.Panel value="connections">
+            <ConnectionsTab />
+          </Tabs.Panel>
+        )}
         <Tabs.Panel value="catalogue">
           <ConnectorCatalogue />
         </Tabs.Panel>

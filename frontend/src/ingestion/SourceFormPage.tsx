@@ -1,7 +1,7 @@
 import { Anchor, Badge, Breadcrumbs, Button, Card, Center, Group, Loader, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { notifications } from "@mantine/notifications";
-import { IconArrowLeft, IconExternalLink, IconPlugConnected, IconTrash } from "@tabler/icons-react";
+import { IconArrowLeft, IconExternalLink, IconPlugConnected, IconPlus, IconTrash } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import { useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
@@ -14,6 +14,7 @@ import { useApiMutation } from "../app/useApiMutation";
 import { specToForm } from "./airbyteSpec";
 import { ingestApi, ingestKeys, type ConnectorSpec, type Source } from "./api";
 import { ConnectorCatalogue, useConnectors } from "./ConnectorCatalogue";
+import { ConnectionLinks } from "./ConnectionParts";
 import { CheckResultAlert, DeleteSourceModal, LastCheckBadge } from "./SourceParts";
 import { SourceStreamsCard } from "./SourceStreams";
 
@@ -271,11 +272,47 @@ function SavedCheck({ source }: { source: Source }) {
   );
 }
 
+/** The connections that read from the source, and New connection (connection.edit). */
+function SourceConnections({ source }: { source: Source }) {
+  const canEdit = useCan("connection.edit");
+  return (
+    <Card withBorder data-testid="source-connections">
+      <Group justify="space-between" mb="sm">
+        <div>
+          <Title order={4}>Connections</Title>
+          <Text size="sm" c="dimmed">
+            Connections sync this source's streams into the warehouse.
+          </Text>
+        </div>
+        {canEdit && (
+          <Button
+            variant="default"
+            leftSection={<IconPlus size={16} />}
+            component={Link}
+            to={`/ingest/connections/new?source=${source.id}`}
+            data-testid="source-new-connection"
+          >
+            New connection
+          </Button>
+        )}
+      </Group>
+      {source.connections.length ? (
+        <ConnectionLinks connections={source.connections} />
+      ) : (
+        <Text size="sm" c="dimmed">
+          No connection uses this source yet.
+        </Text>
+      )}
+    </Card>
+  );
+}
+
 /** /ingest/sources/:id: the source's form prefilled (secrets "unchanged"), or read-only without source.edit. */
 export function EditSourcePage() {
   const slug = useOrgSlug();
   const navigate = useNavigate();
   const canEdit = useCan("source.edit");
+  const canSeeConnections = useCan("connection.view");
   const id = Number(useParams().id);
   const [deleting, setDeleting] = useState(false);
   const source = useQuery({
@@ -316,6 +353,7 @@ export function EditSourcePage() {
               <SourceDetails source={s} />
             </>
           )}
+          {canSeeConnections && <SourceConnections source={s} />}
           <SourceStreamsCard key={s.id} source={s} />
           {canEdit && (
             <DeleteSourceModal source={deleting ? s : null} onClose={() => setDeleting(false)} onDeleted={() => navigate("/ingest")} />

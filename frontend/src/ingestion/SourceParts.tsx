@@ -1,6 +1,9 @@
-import { Alert, Badge, Button, Group, Modal, Stack, Text, Tooltip } from "@mantine/core";
+import { Alert, Anchor, Badge, Button, Group, List, Modal, Stack, Text, Tooltip } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { IconCircleCheck, IconCircleX } from "@tabler/icons-react";
+import { IconAlertTriangle, IconCircleCheck, IconCircleX } from "@tabler/icons-react";
+import { Link } from "react-router";
+import { useQueryClient } from "@tanstack/react-query";
+import { isApiError } from "../api/errors";
 import { ApiErrorAlert } from "../app/ApiErrorAlert";
 import { formatDateTime } from "../app/format";
 import { useOrgSlug } from "../app/session";
@@ -44,9 +47,10 @@ export function LastCheckBadge({ source }: { source: Source }) {
   );
 }
 
-/** Confirms and deletes a source. */
+/** Confirms and deletes a source; one that connections use cannot go: they are listed, with links, to delete first. */
 export function DeleteSourceModal({ source, onClose, onDeleted }: { source: Source | null; onClose: () => void; onDeleted?: () => void }) {
   const slug = useOrgSlug();
+  const queryClient = useQueryClient();
   const remove = useApiMutation(ingestApi.remove, {
     invalidate: [ingestKeys.sources(slug)],
     onSuccess: () => {
@@ -59,6 +63,7 @@ export function DeleteSourceModal({ source, onClose, onDeleted }: { source: Sour
     remove.reset();
     onClose();
   };
+  const inUse = source?.connections ?? [];
   return (
     <Modal opened={!!source} onClose={close} title="Delete the source">
       <Stack>
@@ -66,12 +71,45 @@ export function DeleteSourceModal({ source, onClose, onDeleted }: { source: Sour
           Dalgo forgets <b>{source?.name}</b> and its stored credentials. Data already loaded into the warehouse is not
           touched.
         </Text>
+        {inUse.length > 0 && (
+          <Alert color="orange" variant="light" icon={<IconAlertTriangle size={18} />} title="Connections use this source" data-testid="source-dependents">
+            <Text size="sm" mb={4}>
+              Delete {inUse.length === 1 ? "this connection" : "these connections"} first:
+            </Text>
+            <List size="sm">
+              {inUse.map((c) => (
+                <List.Item key={c.id}>
+                  <Anchor component={Link} to={`/ingest/connections/${c.id}`} size="sm" onClick={close} data-testid={`source-dependent-${c.id}`}>
+                    {c.name}
+                  </Anchor>
+                </List.Item>
+              ))}
+            </List>
+          </Alert>
+        )}
         <ApiErrorAlert error={remove.error} title="Could not delete" />
         <Group justify="flex-end">
           <Button variant="default" onClick={close}>
             Cancel
           </Button>
-          <Button color="red" loading={remove.isPending} onClick={() => source && remove.mutate(source.id)} data-testid="source-delete-submit">
+          <Button
+            color="red"
+            loading={remove.isPending}
+            disabled={inUse.length > 0}
+            onClick={() =>
+              source &&
+              remove.mutate(source.id, {
+                // Connections were added meanwhile: refetch to list them.
+                onError: (e) => {
+                  if (isApiError(e) && e.code === "source_in_use") {
+                    void queryClient.invalidateQueries({ queryKey: ingestKeys.sources(slug) });
+                    void queryClient.invalidateQueries({ queryKey: ingestKeys.source(slug, source.id) });
+                  }
+                },
+              })
+            }
+            data-testid="source-delete-submit"
+          >
             Delete
           </Button>
         </Group>

@@ -55,5 +55,65 @@ export const savedSource = (over: Record<string, unknown> = {}) => ({
   version: "0.1.0",
   config: { api_key: "********", app_id: "app-1", start_date: "2024-01-01T00:00:00Z", credentials: { auth_type: "key" }, region: "eu" },
   created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-02T00:00:00Z", last_checked_at: "2026-01-02T00:00:00Z",
-  last_check_ok: true, last_check_message: "Connected.", ...over,
+  last_check_ok: true, last_check_message: "Connected.", connections: [], ...over,
+});
+
+// ---- connections ---------------------------------------------------------------------------------
+
+/** A source's discovered streams: `forms` (incremental, source-defined key and cursor), `cases` (full refresh only,
+ * no key), `visits` (incremental without a source-defined cursor or key). */
+export const sourceStreams = {
+  discovered_at: "2026-01-02T00:00:00Z",
+  streams: [
+    {
+      name: "forms", namespace: null, supported_sync_modes: ["full_refresh", "incremental"], source_defined_cursor: true,
+      default_cursor_field: ["indexed_on"], source_defined_primary_key: [["id"]],
+      columns: [{ name: "id", type: "string" }, { name: "indexed_on", type: "date-time" }, { name: "answers", type: "object" }],
+    },
+    {
+      name: "cases", namespace: null, supported_sync_modes: ["full_refresh"], source_defined_cursor: false,
+      default_cursor_field: [], source_defined_primary_key: [], columns: [{ name: "case_id", type: "string" }, { name: "owner", type: "string" }],
+    },
+    {
+      name: "visits", namespace: null, supported_sync_modes: ["full_refresh", "incremental"], source_defined_cursor: false,
+      default_cursor_field: [], source_defined_primary_key: [],
+      columns: [{ name: "visit_id", type: "integer" }, { name: "visited_at", type: "date-time" }, { name: "notes", type: "string" }],
+    },
+  ],
+};
+
+/** A RunOut of kind sync. */
+export const syncRun = (over: Record<string, unknown> = {}) => ({
+  id: "run-1", kind: "connection_sync", status: "succeeded", created_by: "ada@ngo.org", created_at: "2026-01-03T10:00:00Z",
+  started_at: "2026-01-03T10:00:01Z", finished_at: "2026-01-03T10:00:31Z", duration_seconds: 30, flow_run_id: "",
+  progress: {}, result: null, error: "", ...over,
+});
+
+export const syncStatsOf = (streams: Record<string, { status: string; records: number; bytes: number; estimate: number | null }>) => {
+  const records = Object.values(streams).reduce((n, s) => n + s.records, 0);
+  const bytes = Object.values(streams).reduce((n, s) => n + s.bytes, 0);
+  return { streams, records, bytes, seconds: 10, records_per_second: records / 10, checkpoints: 2 };
+};
+
+const configured = (stream: (typeof sourceStreams.streams)[number], over: Record<string, unknown>) => ({
+  name: stream.name, namespace: null, table: stream.name, selected: true, sync_mode: "full_refresh",
+  destination_mode: "overwrite", primary_key: [], cursor_field: [], selected_columns: null,
+  supported_sync_modes: stream.supported_sync_modes, source_defined_cursor: stream.source_defined_cursor,
+  source_defined_primary_key: stream.source_defined_primary_key, default_cursor_field: stream.default_cursor_field,
+  columns: stream.columns, ...over,
+});
+
+/** A ConnectionOut reading `savedSource()` into schema `field_forms`. */
+export const savedConnection = (over: Record<string, unknown> = {}) => ({
+  id: 3, name: "Field forms to warehouse", source_id: 7, source_name: "Field forms", connector_slug: "commcare",
+  destination_schema: "field_forms",
+  streams: [
+    configured(sourceStreams.streams[0], {
+      sync_mode: "incremental", destination_mode: "append_dedup", primary_key: [["id"]], cursor_field: ["indexed_on"],
+    }),
+    configured(sourceStreams.streams[1], {}),
+    configured(sourceStreams.streams[2], { selected: false }),
+  ],
+  created_at: "2026-01-02T00:00:00Z", updated_at: "2026-01-02T00:00:00Z", running: null, last_sync: null,
+  schema_change: null, schema_change_needs_approval: false, ...over,
 });

@@ -15,7 +15,17 @@ function time(ts: string): string {
 }
 
 /** A terminal-like log panel; one child element per line; follows the tail while new lines come. */
-export function LogViewer({ lines, height = 320, emptyText = "Waiting for logs…" }: { lines: LogLine[]; height?: number; emptyText?: string }) {
+export function LogViewer({
+  lines,
+  height = 320,
+  emptyText = "Waiting for logs…",
+  testId = "check-logs",
+}: {
+  lines: LogLine[];
+  height?: number;
+  emptyText?: string;
+  testId?: string;
+}) {
   const viewport = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = viewport.current;
@@ -23,7 +33,7 @@ export function LogViewer({ lines, height = 320, emptyText = "Waiting for logs�
   }, [lines.length]);
   return (
     <ScrollArea h={height} viewportRef={viewport} bg="dark.8" style={{ borderRadius: 6 }}>
-      <Box p="sm" ff="monospace" fz="xs" data-testid="check-logs">
+      <Box p="sm" ff="monospace" fz="xs" data-testid={testId}>
         {lines.map((l, i) => (
           <div key={i} data-testid="log-line" style={{ whiteSpace: "pre-wrap", color: "var(--mantine-color-gray-2)" }}>
             <Text span c="dimmed" inherit>

@@ -1,16 +1,27 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { client, unwrap, type Schemas } from "../api/client";
 
 export type LogLine = Schemas["LogLineOut"];
+export type LogPage = Schemas["LogPageOut"];
+/** Fetches one page of a run's log from `offset`. */
+export type LogPageFetcher = (runId: string, offset: number) => Promise<LogPage>;
+
+/** The platform check's logs (the default source). */
+export const checkLogPage: LogPageFetcher = (runId, offset) =>
+  unwrap(client.GET("/api/system/checks/{run_id}/logs", { params: { path: { run_id: runId }, query: { offset } } }));
 
 /**
- * Follows a platform-check run's logs: polls GET /api/system/checks/{id}/logs?offset=N, appends the new
- * lines and moves the offset to next_offset, until the run is done and a poll brings no new line.
+ * Follows a run's logs: polls `fetchPage(runId, offset)` (by default GET /api/system/checks/{id}/logs?offset=N),
+ * appends the new lines and moves the offset to next_offset, until the run is done and a poll brings no new
+ * line. Once the run is done, pages come back to back (catching up on a finished run's log).
  */
-export function useLogStream(runId: string | null, intervalMs = 1000) {
+export function useLogStream(runId: string | null, intervalMs = 1000, fetchPage: LogPageFetcher = checkLogPage) {
   const [lines, setLines] = useState<LogLine[]>([]);
   const [finished, setFinished] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  // The fetcher may be a new function each render; the run id is what restarts the stream.
+  const fetcher = useRef(fetchPage);
+  fetcher.current = fetchPage;
 
   useEffect(() => {
     setLines([]);
@@ -21,10 +32,9 @@ export function useLogStream(runId: string | null, intervalMs = 1000) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let offset = 0;
     const poll = async () => {
+      let delay = intervalMs;
       try {
-        const page = await unwrap(
-          client.GET("/api/system/checks/{run_id}/logs", { params: { path: { run_id: runId }, query: { offset } } }),
-        );
+        const page = await fetcher.current(runId, offset);
         if (cancelled) return;
         setError(null);
         if (page.lines.length) setLines((prev) => [...prev, ...page.lines]);
@@ -33,11 +43,12 @@ export function useLogStream(runId: string | null, intervalMs = 1000) {
           setFinished(true);
           return;
         }
+        if (page.done) delay = 0;
       } catch (e) {
         if (cancelled) return;
         setError(e);
       }
-      timer = setTimeout(poll, intervalMs);
+      timer = setTimeout(poll, delay);
     };
     void poll();
     return () => {
