@@ -1166,10 +1166,10 @@ export interface components {
             destination_schema: string;
             /** Id */
             id: number;
-            last_sync: components["schemas"]["RunOut"] | null;
+            last_sync: components["schemas"]["SyncRunOut"] | null;
             /** Name */
             name: string;
-            running: components["schemas"]["RunOut"] | null;
+            running: components["schemas"]["SyncRunOut"] | null;
             schema_change: components["schemas"]["SchemaChangeOut"] | null;
             /** Schema Change Needs Approval */
             schema_change_needs_approval: boolean;
@@ -1856,6 +1856,20 @@ export interface components {
             /** Supported Sync Modes */
             supported_sync_modes: string[];
         };
+        /** StreamStatsOut */
+        StreamStatsOut: {
+            /** Bytes */
+            bytes: number;
+            /** Estimate */
+            estimate?: number | null;
+            /** Records */
+            records: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "running" | "complete" | "incomplete";
+        };
         /** StreamsQuery */
         StreamsQuery: {
             /**
@@ -1863,6 +1877,62 @@ export interface components {
              * @default false
              */
             refresh: boolean;
+        };
+        /** SyncRunOut */
+        SyncRunOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Duration Seconds */
+            duration_seconds: number | null;
+            /** Error */
+            error: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Flow Run Id */
+            flow_run_id: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Kind */
+            kind: string;
+            progress: components["schemas"]["SyncStatsOut"] | null;
+            result: components["schemas"]["SyncStatsOut"] | null;
+            /** Started At */
+            started_at: string | null;
+            /** Status */
+            status: string;
+        };
+        /**
+         * SyncStatsOut
+         * @description A sync's progress while it runs, and its result at the end.
+         */
+        SyncStatsOut: {
+            /** Bytes */
+            bytes: number;
+            /** Checkpoints */
+            checkpoints: number;
+            /** Records */
+            records: number;
+            /** Records Per Second */
+            records_per_second: number;
+            /** Seconds */
+            seconds: number;
+            /**
+             * Skipped Records
+             * @default 0
+             */
+            skipped_records: number;
+            /** Streams */
+            streams: {
+                [key: string]: components["schemas"]["StreamStatsOut"];
+            };
         };
         /** TableOut */
         TableOut: {
@@ -6659,7 +6729,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunOut"];
+                    "application/json": components["schemas"]["SyncRunOut"];
                 };
             };
             /** @description Bad Request */
@@ -6888,7 +6958,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunOut"][];
+                    "application/json": components["schemas"]["SyncRunOut"][];
                 };
             };
             /** @description Bad Request */
@@ -7118,7 +7188,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunOut"];
+                    "application/json": components["schemas"]["SyncRunOut"];
                 };
             };
             /** @description Bad Request */
@@ -7348,7 +7418,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunOut"];
+                    "application/json": components["schemas"]["SyncRunOut"];
                 };
             };
             /** @description Bad Request */

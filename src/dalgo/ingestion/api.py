@@ -296,6 +296,37 @@ class SchemaChangeOut(Schema):
     detected_at: datetime | None = None
 
 
+class StreamStatsOut(Schema):
+    status: Literal["pending", "running", "complete", "incomplete"]
+    records: int
+    bytes: int
+    estimate: int | None = None  # rows, when the connector sent an estimate
+
+
+class SyncStatsOut(Schema):
+    """A sync's progress while it runs, and its result at the end."""
+
+    streams: dict[str, StreamStatsOut]
+    records: int
+    bytes: int
+    seconds: float
+    records_per_second: float
+    checkpoints: int
+    skipped_records: int = 0
+
+
+class SyncRunOut(RunOut):
+    progress: SyncStatsOut | None  # type: ignore[assignment]
+    result: SyncStatsOut | None  # type: ignore[assignment]
+
+
+def sync_run_out(run: Any) -> SyncRunOut:
+    out = run_out(run).dict()
+    out["progress"] = out["progress"] or None
+    out["result"] = out["result"] or None
+    return SyncRunOut(**out)
+
+
 class ConnectionOut(Schema):
     id: int
     name: str
@@ -306,8 +337,8 @@ class ConnectionOut(Schema):
     streams: list[ConnectionStreamOut]
     created_at: datetime
     updated_at: datetime
-    running: RunOut | None
-    last_sync: RunOut | None
+    running: SyncRunOut | None
+    last_sync: SyncRunOut | None
     schema_change: SchemaChangeOut | None
     schema_change_needs_approval: bool
 
@@ -345,7 +376,8 @@ def _connection_out(connection: Connection) -> ConnectionOut:
         id=connection.pk, name=connection.name, source_id=connection.source_id, source_name=connection.source.name,
         connector_slug=connection.source.connector_slug, destination_schema=connection.destination_schema,
         streams=streams, created_at=connection.created_at, updated_at=connection.updated_at,
-        running=run_out(running) if running else None, last_sync=run_out(last_sync) if last_sync else None,
+        running=sync_run_out(running) if running else None,
+        last_sync=sync_run_out(last_sync) if last_sync else None,
         schema_change=SchemaChangeOut(**change) if change else None,
         schema_change_needs_approval=connection.schema_change_breaking,
     )  # fmt: skip
@@ -399,12 +431,12 @@ def connection_delete(request: HttpRequest, connection_id: int) -> Status[None]:
     return Status(204, None)
 
 
-@router.post("/connections/{connection_id}/sync", permission="connection.sync", response={201: RunOut})
-def connection_sync(request: HttpRequest, connection_id: int) -> Status[RunOut]:
+@router.post("/connections/{connection_id}/sync", permission="connection.sync", response={201: SyncRunOut})
+def connection_sync(request: HttpRequest, connection_id: int) -> Status[SyncRunOut]:
     """Start a sync now; 409 `sync_running` (with `related.run_id`) while one runs."""
     ctx = ctx_of(request)
     run = connections.connection_sync_start(org=ctx.require_org, connection_id=connection_id, actor=ctx.require_user)
-    return Status(201, run_out(run))
+    return Status(201, sync_run_out(run))
 
 
 def _sync_run(request: HttpRequest, connection_id: int, run_id: UUID) -> Any:
@@ -416,17 +448,17 @@ def _sync_run(request: HttpRequest, connection_id: int, run_id: UUID) -> Any:
     return run
 
 
-@router.get("/connections/{connection_id}/syncs", permission="connection.view", response=list[RunOut])
-def connection_syncs(request: HttpRequest, connection_id: int) -> list[RunOut]:
+@router.get("/connections/{connection_id}/syncs", permission="connection.view", response=list[SyncRunOut])
+def connection_syncs(request: HttpRequest, connection_id: int) -> list[SyncRunOut]:
     """The connection's sync history, newest first."""
     org = ctx_of(request).require_org
     selectors.connection_get(org=org, connection_id=connection_id)
-    return [run_out(r) for r in selectors.connection_runs(org=org, connection_id=connection_id)[:100]]
+    return [sync_run_out(r) for r in selectors.connection_runs(org=org, connection_id=connection_id)[:100]]
 
 
-@router.get("/connections/{connection_id}/syncs/{run_id}", permission="connection.view", response=RunOut)
-def connection_sync_show(request: HttpRequest, connection_id: int, run_id: UUID) -> RunOut:
-    return run_out(run_services.run_refresh(run=_sync_run(request, connection_id, run_id)))
+@router.get("/connections/{connection_id}/syncs/{run_id}", permission="connection.view", response=SyncRunOut)
+def connection_sync_show(request: HttpRequest, connection_id: int, run_id: UUID) -> SyncRunOut:
+    return sync_run_out(run_services.run_refresh(run=_sync_run(request, connection_id, run_id)))
 
 
 @router.get("/connections/{connection_id}/syncs/{run_id}/logs", permission="connection.view", response=LogPageOut)
@@ -434,9 +466,9 @@ def connection_sync_logs(request: HttpRequest, connection_id: int, run_id: UUID,
     return run_log_page(run=_sync_run(request, connection_id, run_id), query=query)
 
 
-@router.post("/connections/{connection_id}/syncs/{run_id}/cancel", permission="connection.sync", response=RunOut)
-def connection_sync_cancel(request: HttpRequest, connection_id: int, run_id: UUID) -> RunOut:
-    return run_out(run_services.run_cancel(run=_sync_run(request, connection_id, run_id)))
+@router.post("/connections/{connection_id}/syncs/{run_id}/cancel", permission="connection.sync", response=SyncRunOut)
+def connection_sync_cancel(request: HttpRequest, connection_id: int, run_id: UUID) -> SyncRunOut:
+    return sync_run_out(run_services.run_cancel(run=_sync_run(request, connection_id, run_id)))
 
 
 @router.post("/connections/{connection_id}/clear", permission="connection.sync", response=ConnectionOut)
