@@ -11,6 +11,7 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -115,6 +116,15 @@ def cache_clear_own_keys() -> None:
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
     if keys:
         client.delete(*keys)
+
+
+@pytest.fixture(scope="session")
+def pypi_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One data dir whose `connectors/` keeps the PyPI connectors installed during the session (an
+    install takes 7-21 s): tests that need them point DALGO_DATA_DIR here or link its connectors."""
+    root = tmp_path_factory.mktemp("connectors-pypi")
+    (root / "connectors").mkdir()
+    return root
 
 
 # ---- factories -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -163,8 +164,28 @@ def demo(only: str | None) -> None:
             click.echo(f"  {role:<12} {email:<{width}}  password: {password}")
         click.echo("")
 
+    def ready(timings: dict[str, float] | None = None) -> None:
+        print_logins(timings)
+        threading.Thread(target=_demo_ingest, name="demo-ingest", daemon=True).start()
+
     print_logins()
-    sys.exit(_up(_parse_only(only), on_ready=print_logins, prepared=True))
+    sys.exit(_up(_parse_only(only), on_ready=ready, prepared=True))
+
+
+def _demo_ingest() -> None:
+    """Once the platform is up: the demo's sources, connections and first syncs (in the background,
+    so the URL is usable at once; syncs show their progress in Ingest)."""
+    from django.db import connections
+
+    from dalgo.core.errors import DalgoError
+    from dalgo.demo import demo_ingest
+
+    try:
+        demo_ingest(log=click.echo)
+    except DalgoError as exc:
+        click.echo(f"Demo: the sample data could not be synced: {exc.detail}", err=True)
+    finally:
+        connections.close_all()
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

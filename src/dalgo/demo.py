@@ -1,8 +1,15 @@
-"""The demo NGO that `make demo` seeds: one org with an admin, an analyst and a member, and a
-managed DuckDB warehouse holding a household survey to explore. Idempotent."""
+"""The demo NGO that `make demo` seeds: one org with an admin, an analyst and a member, a managed
+DuckDB warehouse, and two sources synced into it for real once the platform is up: a File source
+over the bundled household survey CSV (`demo_data/household_survey.csv`) and Faker. Idempotent."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -39,31 +46,62 @@ def demo_seed() -> list[tuple[str, str, str]]:
     return logins
 
 
-DEMO_SURVEY_SQL = """
-CREATE SCHEMA IF NOT EXISTS demo;
-CREATE OR REPLACE TABLE demo.household_survey AS
-SELECT i AS household_id,
-       ['Barwani', 'Dhar', 'Jhabua', 'Khargone', 'Alirajpur'][1 + i % 5] AS district,
-       ['Rampura', 'Sondwa', 'Kakrana', 'Bhabra', 'Udaygarh', 'Jobat', 'Pati', 'Sendhwa'][1 + (i * 7) % 8] AS village,
-       DATE '2025-01-06' + ((i * 37) % 330)::INTEGER AS survey_date,
-       (2 + (i * 13) % 8)::INTEGER AS household_size,
-       CASE WHEN i % 17 = 0 THEN NULL ELSE ((i * 7919) % 18000 + 2500)::INTEGER END AS monthly_income_inr,
-       ['handpump', 'piped', 'well', 'tanker', 'river'][1 + (i * 3) % 5] AS water_source,
-       CASE WHEN i % 23 = 0 THEN NULL ELSE (i * 11) % 3 <> 0 END AS has_toilet,
-       (i * 5) % 4 AS children_in_school,
-       CASE WHEN i % 9 = 0 THEN 'Needs follow-up: ' || ['ration card', 'pension', 'MGNREGA job card'][1 + i % 3]
-            WHEN i % 4 = 0 THEN '' ELSE NULL END AS surveyor_notes
-FROM range(1, 1201) t(i);
-"""
-
-
 def demo_warehouse_seed(*, org: Org, actor: User) -> None:
-    """The demo org's DuckDB warehouse with a household survey (until ingestion lands real syncs)."""
+    """The demo org's managed DuckDB warehouse (the syncs of `demo_ingest` fill it)."""
     from dalgo.warehouses import services as warehouse_services
-    from dalgo.warehouses.selectors import warehouse_adapter, warehouse_find
+    from dalgo.warehouses.selectors import warehouse_find
 
-    warehouse = warehouse_find(org=org) or warehouse_services.warehouse_save(
-        org=org, actor=actor, warehouse_type="duckdb", name="Demo warehouse", config={}
-    )
-    if warehouse.type == "duckdb":
-        warehouse_adapter(warehouse=warehouse).execute_script(DEMO_SURVEY_SQL)  # type: ignore[attr-defined]
+    if warehouse_find(org=org) is None:
+        warehouse_services.warehouse_save(
+            org=org, actor=actor, warehouse_type="duckdb", name="Demo warehouse", config={}
+        )
+
+
+BUNDLED_SURVEY = Path(__file__).parent / "demo_data" / "household_survey.csv"
+
+
+def _survey_config() -> dict[str, Any]:
+    """The File connector reading the survey from the data dir (a copy of the bundled CSV)."""
+    target = Path(settings.DALGO_DATA_DIR) / "demo" / "household_survey.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        shutil.copyfile(BUNDLED_SURVEY, target)
+    return {"dataset_name": "household_survey", "format": "csv", "url": str(target),
+            "provider": {"storage": "local"}}  # fmt: skip
+
+
+# (source name, connector, config, connection name, destination schema)
+DEMO_INGEST: list[tuple[str, str, Callable[[], dict[str, Any]], str, str]] = [
+    ("Household survey (CSV)", "file", _survey_config, "Household survey", "survey"),
+    ("Faker", "faker", lambda: {"count": 500, "seed": 42}, "Faker people", "faker"),
+]
+
+
+def demo_ingest(*, start_syncs: bool = True, log: Callable[[str], None] = print) -> list[Any]:
+    """Create the demo's sources and connections (installing their connectors on first use) and
+    start a first sync of each connection that never synced. Returns the runs started."""
+    from dalgo.ingestion import connections as connection_services
+    from dalgo.ingestion import services as source_services
+    from dalgo.ingestion.models import Connection, Source
+    from dalgo.ingestion.selectors import connection_runs
+
+    org = Org.objects.get(slug=DEMO_ORG_SLUG)
+    actor = User.objects.get(email=DEMO_USERS[0][0])
+    runs = []
+    for source_name, connector, config, connection_name, schema in DEMO_INGEST:
+        source = Source.objects.for_org(org).filter(name=source_name).first()
+        if source is None:
+            log(f"Demo: adding the {source_name} source (installs its connector on first use)...")
+            source = source_services.source_create(org=org, actor=actor, connector=connector, name=source_name,
+                                                   config=config())  # fmt: skip
+        connection = Connection.objects.for_org(org).filter(name=connection_name).first()
+        if connection is None:
+            connection = connection_services.connection_create(
+                org=org, actor=actor, name=connection_name, source_id=source.pk, destination_schema=schema,
+                streams=None,
+            )  # fmt: skip
+        if start_syncs and not connection_runs(org=org, connection_id=connection.pk).exists():
+            run = connection_services.connection_sync_start(org=org, connection_id=connection.pk, actor=actor)
+            log(f"Demo: syncing {connection_name} into {schema} (run {run.id})")
+            runs.append(run)
+    return runs

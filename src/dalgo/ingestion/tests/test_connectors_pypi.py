@@ -29,11 +29,6 @@ FAVOURITES = [
 
 
 @pytest.fixture(scope="session")
-def pypi_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("connectors-pypi")
-
-
-@pytest.fixture(scope="session")
 def faker(pypi_data_dir: Path) -> ConnectorEnv:
     return connector_env(*FAKER, data_dir=pypi_data_dir)
 

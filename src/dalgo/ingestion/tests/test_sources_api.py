@@ -3,6 +3,7 @@ spec form, config validated against it before any process starts, the live check
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,12 +16,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _connectors_in_a_shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """Install each connector once for this module (the settings fixture is per test)."""
+def _connectors_in_a_shared_dir(pypi_data_dir: Path) -> Any:
+    """Install each connector once per session (the settings fixture is per test)."""
     from django.conf import settings
 
     previous = settings.DALGO_DATA_DIR
-    settings.DALGO_DATA_DIR = tmp_path_factory.mktemp("connectors-data")
+    settings.DALGO_DATA_DIR = pypi_data_dir
     yield
     settings.DALGO_DATA_DIR = previous
 
