@@ -8,6 +8,7 @@ from time import monotonic
 from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 from kombu.transport import TRANSPORT_ALIASES, filesystem
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
@@ -42,7 +43,7 @@ TRANSPORT_ALIASES.setdefault("dalgofs", "dalgo.celery:Transport")
 
 app = Celery("dalgo")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["dalgo.core", "dalgo.runs", "dalgo.system", "dalgo.warehouses"])
+app.autodiscover_tasks(["dalgo.core", "dalgo.runs", "dalgo.system", "dalgo.warehouses", "dalgo.ingestion"])
 
 
 @app.on_after_finalize.connect
@@ -53,3 +54,6 @@ def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
         float(settings.CELERY_HEARTBEAT_SECONDS), sender.signature("dalgo.core.tasks.beat_heartbeat")
     )
     sender.add_periodic_task(60.0, sender.signature("dalgo.runs.tasks.runs_refresh_active"))
+    sender.add_periodic_task(
+        crontab(hour=2, minute=17), sender.signature("dalgo.ingestion.tasks.connections_schema_check_daily")
+    )

@@ -393,3 +393,21 @@ def test_source_delete_names_the_connections_using_it(two_orgs: TwoOrgs, data_di
     assert refused.status_code == 409 and "Edgy sync" in refused.json()["detail"]
     assert admin.delete(f"/api/connections/{connection['id']}").status_code == 204
     assert admin.delete(f"/api/sources/{source.pk}").status_code == 204
+
+
+def test_the_daily_job_records_schema_changes(two_orgs: TwoOrgs, data_dir: Path) -> None:
+    from dalgo.ingestion.tasks import connections_schema_check_daily
+
+    admin = two_orgs.as_role("admin")
+    duckdb_warehouse(admin)
+    source = edgy_source(two_orgs.a)
+    connection = create(admin, source)
+    assert connections_schema_check_daily() == 0
+    set_config(source, extra_column=True)
+    assert connections_schema_check_daily() == 1
+    shown = admin.get(f"/api/connections/{connection['id']}").json()
+    assert shown["schema_change"]["streams_changed"] == {
+        "alpha": {"columns_added": ["extra"], "columns_removed": [], "types_changed": []}
+    }
+    alpha = next(s for s in shown["streams"] if s["name"] == "alpha")
+    assert "extra" in {c["name"] for c in alpha["columns"]}
