@@ -188,6 +188,9 @@ class Loader:
         if swaps:
             try:
                 for stream in swaps:
+                    if self.writer.dependents(self.schema, stream.table):
+                        self._replace_rows(stream)
+                        continue
                     self.writer.execute(sql.drop_table(self.schema, stream.table, dialect=self.dialect))
                     self.writer.execute(
                         sql.rename_table(self.schema, stream.target, stream.table, dialect=self.dialect)
@@ -198,6 +201,21 @@ class Loader:
                 raise
         self._finished = True
         return self.stats
+
+    def _replace_rows(self, stream: _Stream) -> None:
+        """Views depend on the table (e.g. dbt models in PostgreSQL): keep it, add the new table's
+        new columns to it, and replace its rows, in the same transaction as the other swaps."""
+        old = self.writer.table_columns(self.schema, stream.table) or {}
+        new = self.writer.table_columns(self.schema, stream.target) or {}
+        for name, column_type in new.items():
+            if name not in old:
+                self.writer.execute(sql.add_column(self.schema, stream.table, name, column_type, dialect=self.dialect))
+                old[name] = column_type
+        for statement in sql.replace_rows(
+            self.schema, stream.table, stream.target, {n: old[n] for n in new}, dialect=self.dialect
+        ):
+            self.writer.execute(statement)
+        self.writer.execute(sql.drop_table(self.schema, stream.target, dialect=self.dialect))
 
     def abort(self) -> None:
         """Stop: roll back the open batch and drop the overwrite's temporary tables; the tables

@@ -86,6 +86,18 @@ def rename_table(schema: str, name: str, new_name: str, *, dialect: str) -> str:
     return exp.Alter(this=table(schema, name), kind="TABLE", actions=[action]).sql(dialect)
 
 
+def replace_rows(schema: str, name: str, source: str, columns: dict[str, ColumnType], *, dialect: str) -> list[str]:
+    """Empty `name` and fill it from `source` (same schema), by column name: for a table that views
+    depend on, which cannot be dropped and swapped."""
+    target = table(schema, name)
+    insert = exp.insert(
+        exp.select(*[exp.alias_(to_type(col(c), None, t, dialect=dialect), c, quoted=True) for c, t in columns.items()])
+        .from_(table(schema, source)),
+        exp.Schema(this=target, expressions=[ident(c) for c in columns]),
+    )  # fmt: skip
+    return [exp.TruncateTable(expressions=[target]).sql(dialect), insert.sql(dialect)]
+
+
 def _uuid_text() -> exp.Expression:
     return exp.cast(exp.Uuid(), exp.DataType.build("TEXT"))
 

@@ -40,6 +40,10 @@ class WarehouseWriter(Protocol):
 
     def tables(self, schema: str) -> list[str]: ...
 
+    def dependents(self, schema: str, table: str) -> list[str]:
+        """Views that depend on the table (and would block dropping it)."""
+        ...
+
     def stage(self, batch: pa.Table, types: dict[str, ColumnType]) -> exp.Table:
         """Put a batch where the apply statement can read it, inside the current transaction."""
         ...
@@ -120,6 +124,9 @@ class DuckDBWriter:
         ).fetchall()
         return [str(r[0]) for r in rows]
 
+    def dependents(self, schema: str, table: str) -> list[str]:
+        return []  # DuckDB binds views when they are queried: dropping and renaming a table keeps them working
+
     def stage(self, batch: pa.Table, types: dict[str, ColumnType]) -> exp.Table:
         self._begin()
         self.conn.register(STAGE, batch)
@@ -172,6 +179,14 @@ class PostgresWriter:
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [schema]
         ).fetchall()
         return [str(r[0]) for r in rows]
+
+    def dependents(self, schema: str, table: str) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT DISTINCT v.oid::regclass::text FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid "
+            "JOIN pg_class v ON v.oid = r.ev_class WHERE d.refobjid = to_regclass(%s) AND v.oid <> d.refobjid",
+            [sql.table(schema, table).sql("postgres")],
+        ).fetchall()
+        return sorted(str(r[0]) for r in rows)
 
     def stage(self, batch: pa.Table, types: dict[str, ColumnType]) -> exp.Table:
         columns = {n: types[n] if n in types else _metadata_stage_type(n) for n in batch.column_names}

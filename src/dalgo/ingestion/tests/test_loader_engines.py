@@ -364,3 +364,20 @@ def test_unicode_names_with_quotes_and_spaces(engine: Engine) -> None:
 def test_bigquery_is_a_clear_stub() -> None:
     with pytest.raises(NotImplementedError, match="BigQuery"):
         BigQueryWriter()
+
+
+def test_overwrite_keeps_views_that_depend_on_the_table(engine: Engine) -> None:
+    """dbt models are views over the raw tables: an overwrite must not break (or be blocked by) them."""
+    s = stream(mode=DestinationMode.OVERWRITE)
+    load(engine, [s], [rec({"id": i, "v": "old"}) for i in range(3)])
+    view = engine.q("households_view")
+    writer = engine.writer()
+    writer.execute(f"CREATE VIEW {view} AS SELECT id, v FROM {engine.q('households')}")
+    writer.commit()
+    writer.close()
+    properties = {"id": {"type": "integer"}, "v": {"type": "string"}, "w": {"type": ["null", "string"]}}
+    wider = stream(mode=DestinationMode.OVERWRITE, schema={"type": "object", "properties": properties})
+    load(engine, [wider], [rec({"id": i, "v": "new", "w": f"w{i}"}) for i in range(5)])
+    assert engine.rows(f"SELECT v, COUNT(*) FROM {view} GROUP BY v") == [("new", 5)]
+    assert engine.rows(f"SELECT COUNT(*) FROM {engine.q('households')} WHERE w IS NOT NULL") == [(5,)]
+    assert sorted(engine.tables()) == ["households", "households_view"]
