@@ -90,11 +90,10 @@ def replace_rows(schema: str, name: str, source: str, columns: dict[str, ColumnT
     """Empty `name` and fill it from `source` (same schema), by column name: for a table that views
     depend on, which cannot be dropped and swapped."""
     target = table(schema, name)
-    insert = exp.insert(
-        exp.select(*[exp.alias_(to_type(col(c), None, t, dialect=dialect), c, quoted=True) for c, t in columns.items()])
-        .from_(table(schema, source)),
-        exp.Schema(this=target, expressions=[ident(c) for c in columns]),
-    )  # fmt: skip
+    select = exp.select(
+        *[exp.alias_(to_type(col(c), None, t, dialect=dialect), c, quoted=True) for c, t in columns.items()]
+    ).from_(table(schema, source))
+    insert = exp.Insert(this=exp.Schema(this=target, expressions=[ident(c) for c in columns]), expression=select)
     return [exp.TruncateTable(expressions=[target]).sql(dialect), insert.sql(dialect)]
 
 
