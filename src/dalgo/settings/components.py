@@ -18,6 +18,9 @@ DALGO_FERNET_KEYS = fernet_keys(DALGO_DATA_DIR)
 DALGO_WAREHOUSE_QUERY_TIMEOUT = env_int("DALGO_WAREHOUSE_QUERY_TIMEOUT", 30)
 DALGO_RUN_HEARTBEAT_TIMEOUT = env_int("DALGO_RUN_HEARTBEAT_TIMEOUT", 90)
 DALGO_SYNC_TIMEOUT = env_int("DALGO_SYNC_TIMEOUT", 6 * 3600)
+# Custom connectors run any pip package the org's admins name, as code on the workers: off unless the
+# operator trusts every org's admins (embedded single-machine installs default to on).
+DALGO_CUSTOM_CONNECTORS = env_bool("DALGO_CUSTOM_CONNECTORS", False)
 DALGO_ALLOW_SIGNUP = env_bool("DALGO_ALLOW_SIGNUP", True)
 DALGO_SIGNUP_CREATES_ORGS = env_bool("DALGO_SIGNUP_CREATES_ORGS", True)
 
@@ -28,13 +31,14 @@ if DALGO_REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 else:
     _broker_dir = DALGO_DATA_DIR / "broker"
-    for _sub in ("in", "processed"):
+    for _sub in ("in", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "dalgofs://"  # kombu's filesystem transport with atomic writes (dalgo.celery)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "in"),
         "data_folder_out": str(_broker_dir / "in"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),  # kombu's default is ./control, in the cwd
         "store_processed": False,
         "polling_interval": 0.05,
     }
