@@ -193,6 +193,7 @@ def embedded_env() -> dict[str, str]:
     if not os.environ.get("DALGO_ORCHESTRATOR_URL"):
         env["DALGO_ORCHESTRATOR_URL"] = f"http://127.0.0.1:{os.environ.get('DALGO_ORCHESTRATOR_PORT') or 8001}"
     env["DALGO_PREFECT_WORK_POOL"] = os.environ.get("DALGO_PREFECT_WORK_POOL") or "dalgo"
+    env["DALGO_CUSTOM_CONNECTORS"] = os.environ.get("DALGO_CUSTOM_CONNECTORS") or "true"  # one machine, its own admins
     return env
 
 

@@ -434,7 +434,8 @@ export interface paths {
         };
         /**
          * Connector Spec
-         * @description The connector's settings form (JSON schema). The first call installs the connector.
+         * @description The connector's settings form (JSON schema). The first call installs the connector; slug
+         *     `custom` with `?package=` installs a custom one (when the deployment allows them).
          */
         get: operations["dalgo_ingestion_api_connector_spec"];
         put?: never;
@@ -1699,6 +1700,8 @@ export interface components {
             };
             /** Connector */
             connector: string;
+            /** Package */
+            package?: string | null;
             /** Source Id */
             source_id?: number | null;
         };
@@ -1715,6 +1718,8 @@ export interface components {
             connector: string;
             /** Name */
             name: string;
+            /** Package */
+            package?: string | null;
         };
         /** SourceOut */
         SourceOut: {
@@ -1771,6 +1776,11 @@ export interface components {
             };
             /** Name */
             name: string;
+        };
+        /** SpecQuery */
+        SpecQuery: {
+            /** Package */
+            package?: string | null;
         };
         /** StateOut */
         StateOut: {
@@ -8095,7 +8105,9 @@ export interface operations {
     };
     dalgo_ingestion_api_connector_spec: {
         parameters: {
-            query?: never;
+            query?: {
+                package?: string | null;
+            };
             header?: never;
             path: {
                 slug: string;

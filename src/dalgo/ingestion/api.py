@@ -88,6 +88,7 @@ class SourceIn(Schema):
     connector: str
     name: str
     config: dict[str, Any] = {}
+    package: str | None = None  # connector "custom": its pip requirement or local path
 
 
 class SourceUpdateIn(Schema):
@@ -99,6 +100,7 @@ class SourceCheckIn(Schema):
     connector: str
     config: dict[str, Any] = {}
     source_id: int | None = None
+    package: str | None = None
 
 
 class StreamColumnOut(Schema):
@@ -157,7 +159,7 @@ def _source_out(source: Source) -> SourceOut:
     entry = catalog_entry(source.connector_slug)
     return SourceOut(
         id=source.pk, name=source.name, connector_slug=source.connector_slug,
-        connector_name=entry["name"] if entry else source.connector_slug, package=source.package,
+        connector_name=entry["name"] if entry else f"Custom: {source.package}", package=source.package,
         version=source.version, config=secrets_masked(config=source.config, secrets=source.secrets),
         created_at=source.created_at, updated_at=source.updated_at, last_checked_at=source.last_checked_at,
         last_check_ok=source.last_check_ok, last_check_message=source.last_check_message,
@@ -165,10 +167,15 @@ def _source_out(source: Source) -> SourceOut:
     )  # fmt: skip
 
 
+class SpecQuery(Schema):
+    package: str | None = None  # for slug "custom": the pip requirement or local path
+
+
 @router.get("/connectors/{slug}/spec", permission="source.edit", response=ConnectorSpecOut)
-def connector_spec(request: HttpRequest, slug: str) -> ConnectorSpecOut:
-    """The connector's settings form (JSON schema). The first call installs the connector."""
-    spec = services.connector_spec(slug=slug)
+def connector_spec(request: HttpRequest, slug: str, query: Query[SpecQuery]) -> ConnectorSpecOut:
+    """The connector's settings form (JSON schema). The first call installs the connector; slug
+    `custom` with `?package=` installs a custom one (when the deployment allows them)."""
+    spec = services.connector_spec(slug=slug, package=query.package)
     docs = str(spec.spec.get("documentationUrl") or spec.entry["docs_url"])
     return ConnectorSpecOut(
         slug=spec.entry["slug"], name=spec.entry["name"], package=spec.entry["package"],
@@ -187,7 +194,7 @@ def source_check_config(request: HttpRequest, payload: SourceCheckIn) -> CheckOu
     """Check settings before saving them. A failing check is a normal answer (ok=false)."""
     ok, message = services.source_check_config(
         org=ctx_of(request).require_org, connector=payload.connector, config=payload.config,
-        source_id=payload.source_id,
+        source_id=payload.source_id, package=payload.package,
     )  # fmt: skip
     return CheckOut(ok=ok, message=message)
 
@@ -202,7 +209,7 @@ def source_create(request: HttpRequest, payload: SourceIn) -> Status[SourceOut]:
     ctx = ctx_of(request)
     source = services.source_create(
         org=ctx.require_org, actor=ctx.require_user, connector=payload.connector, name=payload.name,
-        config=payload.config,
+        config=payload.config, package=payload.package,
     )  # fmt: skip
     return Status(201, _source_out(source))
 

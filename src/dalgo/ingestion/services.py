@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dalgo.accounts.models import User
 from dalgo.core.audit import audit_record
-from dalgo.core.errors import Conflict, NotFound, ValidationFailed, field_error
+from dalgo.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, field_error
 from dalgo.ingestion.connectors.catalog import CatalogEntry, catalog_entry
 from dalgo.ingestion.connectors.install import ConnectorEnv, connector_env, connector_env_custom
 from dalgo.ingestion.connectors.runner import ConnectorRunner, validate_config
@@ -33,13 +34,32 @@ class ConnectorSpec:
         return schema
 
 
-def connector_spec(*, slug: str) -> ConnectorSpec:
-    """The connector's spec: installs the connector on first use (cached per version after)."""
+def connector_spec(*, slug: str, package: str | None = None) -> ConnectorSpec:
+    """The connector's spec: installs the connector on first use (cached per version after). A
+    custom connector (`slug="custom"`) is named by its pip requirement or local path."""
+    if slug == CUSTOM_CONNECTOR:
+        return _custom_spec(package or "")
     entry = catalog_entry(slug)
     if entry is None:
         raise NotFound(f"No connector {slug!r} in the catalogue.", code="connector_not_found")
     runner = ConnectorRunner(connector_env(entry["package"], entry["version"]))
     return ConnectorSpec(entry=entry, spec=runner.spec())
+
+
+def _custom_spec(package: str) -> ConnectorSpec:
+    if not settings.DALGO_CUSTOM_CONNECTORS:
+        raise PermissionDenied(
+            "Custom connectors are turned off on this deployment (DALGO_CUSTOM_CONNECTORS).", code="custom_disabled"
+        )
+    package = package.strip()
+    if not package:
+        raise field_error("package", "Give the pip requirement (e.g. airbyte-source-foo==1.2.3) or a local path.")
+    env = connector_env_custom(package)
+    spec = ConnectorRunner(env).spec()
+    docs = str(spec.get("documentationUrl") or "")
+    entry = CatalogEntry(name=f"Custom: {package}", slug=CUSTOM_CONNECTOR, package=package, version=env.version,
+                         category="custom", summary="Custom", docs_url=docs, favourite_rank=None)  # fmt: skip
+    return ConnectorSpec(entry=entry, spec=spec)
 
 
 def source_env(source: Source) -> ConnectorEnv:
@@ -76,17 +96,25 @@ def _full_config(
     return public, secrets, full
 
 
+def _env(spec: ConnectorSpec) -> ConnectorEnv:
+    if spec.entry["slug"] == CUSTOM_CONNECTOR:
+        return connector_env_custom(spec.entry["package"])
+    return connector_env(spec.entry["package"], spec.entry["version"])
+
+
 def _check(*, spec: ConnectorSpec, full: dict[str, Any]) -> tuple[bool, str]:
-    runner = ConnectorRunner(connector_env(spec.entry["package"], spec.entry["version"]))
+    runner = ConnectorRunner(_env(spec))
     return runner.check(full, timeout_seconds=CHECK_TIMEOUT_SECONDS)
 
 
 def source_check_config(
-    *, org: Org, connector: str, config: dict[str, Any], source_id: int | None = None
+    *, org: Org, connector: str, config: dict[str, Any], source_id: int | None = None, package: str | None = None
 ) -> tuple[bool, str]:
     """Check settings before saving them (secrets left masked use the stored source's values)."""
     stored = source_get(org=org, source_id=source_id).secrets if source_id else {}
-    spec = connector_spec(slug=connector)
+    if source_id and connector == CUSTOM_CONNECTOR and not package:
+        package = source_get(org=org, source_id=source_id).package
+    spec = connector_spec(slug=connector, package=package)
     _public, _secrets, full = _full_config(spec=spec, config=config, stored=stored)
     return _check(spec=spec, full=full)
 
@@ -120,10 +148,12 @@ def _save(source: Source, *, actor: User, action: str) -> Source:
     return source
 
 
-def source_create(*, org: Org, actor: User, connector: str, name: str, config: dict[str, Any]) -> Source:
+def source_create(
+    *, org: Org, actor: User, connector: str, name: str, config: dict[str, Any], package: str | None = None
+) -> Source:
     """Validate against the connector's spec, run its check, then save."""
     name = _name(name, org=org)
-    spec = connector_spec(slug=connector)
+    spec = connector_spec(slug=connector, package=package)
     public, secrets, full = _full_config(spec=spec, config=config, stored={})
     ok, message = _check(spec=spec, full=full)
     if not ok:
@@ -140,7 +170,7 @@ def source_create(*, org: Org, actor: User, connector: str, name: str, config: d
 def source_update(*, org: Org, actor: User, source_id: int, name: str, config: dict[str, Any]) -> Source:
     source = source_get(org=org, source_id=source_id)
     name = _name(name, org=org, exclude_id=source.pk)
-    spec = connector_spec(slug=source.connector_slug)
+    spec = connector_spec(slug=source.connector_slug, package=source.package)
     public, secrets, full = _full_config(spec=spec, config=config, stored=source.secrets)
     ok, message = _check(spec=spec, full=full)
     if not ok:

@@ -411,3 +411,24 @@ def test_the_daily_job_records_schema_changes(two_orgs: TwoOrgs, data_dir: Path)
     }
     alpha = next(s for s in shown["streams"] if s["name"] == "alpha")
     assert "extra" in {c["name"] for c in alpha["columns"]}
+
+
+def test_custom_connector_source_through_the_api(two_orgs: TwoOrgs, data_dir: Path, settings: Any) -> None:
+    admin = two_orgs.as_role("admin")
+    refused = admin.get(f"/api/connectors/custom/spec?package={EDGY_PATH}")
+    assert refused.status_code == 403 and refused.json()["code"] == "custom_disabled"
+    settings.DALGO_CUSTOM_CONNECTORS = True
+    assert admin.get("/api/connectors/custom/spec").json()["fields"] == {
+        "package": "Give the pip requirement (e.g. airbyte-source-foo==1.2.3) or a local path."
+    }
+    spec = admin.get(f"/api/connectors/custom/spec?package={EDGY_PATH}")
+    assert spec.status_code == 200, spec.content
+    assert spec.json()["secret_paths"] == [["api_key"], ["auth", "token"]]
+    body = {"connector": "custom", "package": str(EDGY_PATH), "name": "Mine", "config": {"api_key": "k"}}
+    short = admin.post("/api/sources", body)
+    assert short.status_code == 400 and "config.api_key" in short.json()["fields"]
+    created = admin.post("/api/sources", {**body, "config": {"api_key": API_KEY, "records": 3}})
+    assert created.status_code == 201, created.content
+    assert created.json()["connector_name"] == f"Custom: {EDGY_PATH}"
+    assert created.json()["config"]["api_key"] == "********"
+    assert admin.post(f"/api/sources/{created.json()['id']}/check").json()["ok"] is True
