@@ -47,7 +47,7 @@ import { formatDateTime, formatDuration, formatNumber } from "../app/format";
 import { useCan, useOrgSlug } from "../app/session";
 import { useApiMutation } from "../app/useApiMutation";
 import { isTerminal, statusColor } from "../system/runStatus";
-import { connectionApi, ingestKeys, type Connection, type Run, type SchemaChange } from "./api";
+import { connectionApi, ingestKeys, type Connection, type SyncRun, type SchemaChange } from "./api";
 import { DeleteConnectionModal, RunStatusBadge, runStarted } from "./ConnectionParts";
 import { DESTINATION_MODE_LABELS, SYNC_MODE_LABELS, pathText, runRecords } from "./connectionModel";
 import { SyncRunPanel } from "./SyncRunPanel";
@@ -181,7 +181,7 @@ function SchemaChangeBanner({ connection }: { connection: Connection }) {
 
 // ---- history ---------------------------------------------------------------------------------------
 
-function SyncsChart({ runs }: { runs: Run[] }) {
+function SyncsChart({ runs }: { runs: SyncRun[] }) {
   const option = useMemo<EChartOption>(() => {
     const shown = runs.slice(0, 30).reverse();
     return {

@@ -7,7 +7,7 @@ import { formatAgo, formatDateTime, formatNumber } from "../app/format";
 import { useOrgSlug } from "../app/session";
 import { useApiMutation } from "../app/useApiMutation";
 import { statusColor } from "../system/runStatus";
-import { connectionApi, ingestKeys, type Connection, type Run } from "./api";
+import { connectionApi, ingestKeys, type Connection, type SyncRun } from "./api";
 import { runRecords } from "./connectionModel";
 
 /** The org's connections; polled while any of them syncs. */
@@ -66,7 +66,7 @@ export function LastSync({ connection }: { connection: Connection }) {
   );
 }
 
-export const runStarted = (run: Run) => run.started_at ?? run.created_at;
+export const runStarted = (run: SyncRun) => run.started_at ?? run.created_at;
 
 /** Confirms and deletes a connection (its tables stay in the warehouse). */
 export function DeleteConnectionModal({

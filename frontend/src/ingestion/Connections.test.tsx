@@ -2,9 +2,10 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { ALL_ADMIN, json, makeMe, mockApi, renderPage } from "../test/utils";
+import type { Connection } from "./api";
 import { ConnectionPage } from "./ConnectionPage";
 import { EditConnectionPage, NewConnectionPage } from "./ConnectionFormPage";
-import { defaultSchemaName, streamErrors } from "./connectionModel";
+import { defaultSchemaName, runRecords, streamErrors, syncStats } from "./connectionModel";
 import { savedConnection, savedSource, sourceStreams, syncRun, syncStatsOf } from "./fixtures";
 import { IngestPage } from "./IngestPage";
 import { EditSourcePage } from "./SourceFormPage";
@@ -31,6 +32,15 @@ describe("connection helpers", () => {
     );
     expect(errors.general).toBe("Select one.");
     expect(errors.byStream).toEqual({ "v1.visits": { cursor_field: "Pick one." }, gone: { name: "No such stream." } });
+  });
+
+  it("takes a run's stats from its result, else its progress", () => {
+    const progress = syncStatsOf({ forms: { status: "running", records: 5, bytes: 10 } });
+    const result = syncStatsOf({ forms: { status: "complete", records: 9, bytes: 20, estimate: 9 } });
+    expect(syncStats(syncRun({ progress, result }))).toBe(result);
+    expect(syncStats(syncRun({ status: "running", progress }))).toBe(progress);
+    expect(runRecords(syncRun({ status: "running", progress }))).toBe(5);
+    expect(runRecords(syncRun())).toBeNull();
   });
 });
 
@@ -197,7 +207,7 @@ describe("Edit connection", () => {
   it("starts from the connection's own streams and sends a PUT", async () => {
     const { calls } = mockApi({
       "GET /api/connections/3": () => savedConnection(),
-      "PUT /api/connections/3": async (req) => savedConnection((await req.json()) as Record<string, unknown>),
+      "PUT /api/connections/3": async (req) => savedConnection((await req.json()) as Partial<Connection>),
     });
     renderPage(<EditConnectionPage />, { me: ADMIN, route: "/ingest/connections/3/edit", path: "/ingest/connections/:id/edit" });
     const user = userEvent.setup();
@@ -292,10 +302,10 @@ describe("Connection page", () => {
   });
 
   it("shows the last sync's failure plainly, the history chart, and another run's stats when its row is clicked", async () => {
-    const failed = syncRun({ id: "run-3", status: "failed", error: "The connector failed: 401 Unauthorized.", result: null, progress: {} });
+    const failed = syncRun({ id: "run-3", status: "failed", error: "The connector failed: 401 Unauthorized.", result: null, progress: null });
     const ok = syncRun({
       id: "run-1", created_at: "2026-01-02T10:00:00Z", started_at: "2026-01-02T10:00:00Z",
-      result: { ...syncStatsOf({ forms: { status: "complete", records: 900, bytes: 9000, estimate: null } }), skipped_records: 2 },
+      result: syncStatsOf({ forms: { status: "complete", records: 900, bytes: 9000, estimate: null } }, { skipped_records: 2 }),
     });
     mockApi({
       "GET /api/connections/3": () => savedConnection({ last_sync: failed }),

@@ -8,12 +8,12 @@ import { useOrgSlug } from "../app/session";
 import { LogViewer } from "../system/LogViewer";
 import { isTerminal } from "../system/runStatus";
 import { useLogStream } from "../system/useLogStream";
-import { connectionApi, ingestKeys, type Run } from "./api";
+import { connectionApi, ingestKeys, type StreamStats, type SyncRun, type SyncStats } from "./api";
 import { RunStatusBadge, runStarted } from "./ConnectionParts";
-import { STREAM_STATUS_COLORS, syncStats, type StreamStats, type SyncStats } from "./connectionModel";
+import { STREAM_STATUS_COLORS, syncStats } from "./connectionModel";
 
 /** A sync run, polled every second until it ends; when it ends, the connection and its history are refetched. */
-export function useSyncRun(connectionId: number, runId: string, placeholder?: Run) {
+export function useSyncRun(connectionId: number, runId: string, placeholder?: SyncRun) {
   const slug = useOrgSlug();
   const queryClient = useQueryClient();
   const run = useQuery({
@@ -99,7 +99,7 @@ export function SyncStatsView({ stats, running, duration }: { stats: SyncStats; 
         <Stat label="Time" value={formatDuration(running ? stats.seconds : (duration ?? stats.seconds))} />
         <Stat label="Rate" value={`${formatNumber(Math.round(stats.records_per_second))} rec/s`} />
         <Stat label="Checkpoints" value={formatNumber(stats.checkpoints)} />
-        {stats.skipped_records != null && <Stat label="Skipped" value={formatNumber(stats.skipped_records)} testId="sync-skipped" />}
+        {(!running || stats.skipped_records > 0) && <Stat label="Skipped" value={formatNumber(stats.skipped_records)} testId="sync-skipped" />}
       </SimpleGrid>
       {streams.length > 0 && (
         <Table.ScrollContainer minWidth={640}>
@@ -123,7 +123,7 @@ export function SyncStatsView({ stats, running, duration }: { stats: SyncStats; 
                     </Text>
                   </Table.Td>
                   <Table.Td>
-                    <Badge variant="light" color={STREAM_STATUS_COLORS[s.status] ?? "gray"} data-testid={`sync-stream-status-${name}`}>
+                    <Badge variant="light" color={STREAM_STATUS_COLORS[s.status]} data-testid={`sync-stream-status-${name}`}>
                       {s.status}
                     </Badge>
                   </Table.Td>
@@ -161,7 +161,7 @@ export function SyncRunPanel({
 }: {
   connectionId: number;
   runId: string;
-  placeholder?: Run;
+  placeholder?: SyncRun;
   title: string;
   actions?: ReactNode;
 }) {

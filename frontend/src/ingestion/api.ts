@@ -16,7 +16,11 @@ export type ConnectionStream = Schemas["ConnectionStreamOut"];
 export type ConnectionStreamIn = Schemas["ConnectionStreamIn"];
 export type SchemaChange = Schemas["SchemaChangeOut"];
 export type ConnectionState = Schemas["StateOut"];
-export type Run = Schemas["RunOut"];
+/** A sync run: `progress` while it runs, `result` at the end (both null before anything was counted). */
+export type SyncRun = Schemas["SyncRunOut"];
+export type SyncStats = Schemas["SyncStatsOut"];
+export type StreamStats = Schemas["StreamStatsOut"];
+export type StreamStatus = StreamStats["status"];
 export type SyncMode = ConnectionStream["sync_mode"];
 export type DestinationMode = ConnectionStream["destination_mode"];
 

@@ -1,5 +1,5 @@
 /** Connections without React: stream defaults and rules, names, field errors, sync stats. */
-import type { ConnectionStream, ConnectionStreamIn, DestinationMode, Run, SourceStream, SyncMode } from "./api";
+import type { ConnectionStream, ConnectionStreamIn, DestinationMode, SourceStream, StreamStatus, SyncMode, SyncRun, SyncStats } from "./api";
 
 export const SYNC_MODE_LABELS: Record<SyncMode, string> = { full_refresh: "Full refresh", incremental: "Incremental" };
 export const DESTINATION_MODE_LABELS: Record<DestinationMode, string> = {
@@ -129,59 +129,15 @@ export function streamErrors(fields: Record<string, string>, sent: string[]): St
   return out;
 }
 
-// ---- sync stats (RunOut.progress while running, RunOut.result at the end) ------------------------
-
-export type StreamStatus = "pending" | "running" | "complete" | "incomplete";
-
-export interface StreamStats {
-  status: StreamStatus | string;
-  records: number;
-  bytes: number;
-  estimate: number | null;
-}
-
-export interface SyncStats {
-  streams: Record<string, StreamStats>;
-  records: number;
-  bytes: number;
-  seconds: number;
-  records_per_second: number;
-  checkpoints: number;
-  skipped_records: number | null;
-}
-
-const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+// ---- sync stats (SyncRunOut.progress while running, SyncRunOut.result at the end) ------------------
 
 /** The run's stats: its result when it has one, else its live progress; null before anything was counted. */
-export function syncStats(run: Run): SyncStats | null {
-  const raw = run.result && Object.keys(run.result).length ? run.result : run.progress;
-  if (!raw || typeof raw !== "object" || !Object.keys(raw).length) return null;
-  const streamsRaw = (raw.streams && typeof raw.streams === "object" ? raw.streams : {}) as Record<string, unknown>;
-  const streams: Record<string, StreamStats> = {};
-  for (const [name, value] of Object.entries(streamsRaw)) {
-    const s = (value && typeof value === "object" ? value : {}) as Record<string, unknown>;
-    streams[name] = {
-      status: typeof s.status === "string" ? s.status : "pending",
-      records: num(s.records),
-      bytes: num(s.bytes),
-      estimate: typeof s.estimate === "number" ? s.estimate : null,
-    };
-  }
-  return {
-    streams,
-    records: num(raw.records),
-    bytes: num(raw.bytes),
-    seconds: num(raw.seconds),
-    records_per_second: num(raw.records_per_second),
-    checkpoints: num(raw.checkpoints),
-    skipped_records: typeof raw.skipped_records === "number" ? raw.skipped_records : null,
-  };
-}
+export const syncStats = (run: SyncRun): SyncStats | null => run.result ?? run.progress;
 
 /** Records a run loaded (its result, else its progress so far); null when it counted nothing. */
-export const runRecords = (run: Run): number | null => syncStats(run)?.records ?? null;
+export const runRecords = (run: SyncRun): number | null => syncStats(run)?.records ?? null;
 
-export const STREAM_STATUS_COLORS: Record<string, string> = {
+export const STREAM_STATUS_COLORS: Record<StreamStatus, string> = {
   pending: "gray",
   running: "blue",
   complete: "green",

@@ -1,4 +1,6 @@
 /** Test data shaped like the API's answers. */
+import type { Connection, ConnectionStream, StreamStats, SyncRun, SyncStats } from "./api";
+
 export const connector = (slug: string, name: string, category: string, favourite: boolean) => ({
   name, slug, package: `airbyte-source-${slug}`, version: "1.0.0", category, summary: `${name} source`,
   docs_url: `https://docs.airbyte.com/integrations/sources/${slug}`, favourite,
@@ -82,20 +84,21 @@ export const sourceStreams = {
   ],
 };
 
-/** A RunOut of kind sync. */
-export const syncRun = (over: Record<string, unknown> = {}) => ({
+/** A SyncRunOut (nothing counted yet: `progress` and `result` null). */
+export const syncRun = (over: Partial<SyncRun> = {}): SyncRun => ({
   id: "run-1", kind: "connection_sync", status: "succeeded", created_by: "ada@ngo.org", created_at: "2026-01-03T10:00:00Z",
   started_at: "2026-01-03T10:00:01Z", finished_at: "2026-01-03T10:00:31Z", duration_seconds: 30, flow_run_id: "",
-  progress: {}, result: null, error: "", ...over,
+  progress: null, result: null, error: "", ...over,
 });
 
-export const syncStatsOf = (streams: Record<string, { status: string; records: number; bytes: number; estimate: number | null }>) => {
+/** A SyncStatsOut whose totals add up the streams'. */
+export const syncStatsOf = (streams: Record<string, StreamStats>, over: Partial<SyncStats> = {}): SyncStats => {
   const records = Object.values(streams).reduce((n, s) => n + s.records, 0);
   const bytes = Object.values(streams).reduce((n, s) => n + s.bytes, 0);
-  return { streams, records, bytes, seconds: 10, records_per_second: records / 10, checkpoints: 2 };
+  return { streams, records, bytes, seconds: 10, records_per_second: records / 10, checkpoints: 2, skipped_records: 0, ...over };
 };
 
-const configured = (stream: (typeof sourceStreams.streams)[number], over: Record<string, unknown>) => ({
+const configured = (stream: (typeof sourceStreams.streams)[number], over: Partial<ConnectionStream>): ConnectionStream => ({
   name: stream.name, namespace: null, table: stream.name, selected: true, sync_mode: "full_refresh",
   destination_mode: "overwrite", primary_key: [], cursor_field: [], selected_columns: null,
   supported_sync_modes: stream.supported_sync_modes, source_defined_cursor: stream.source_defined_cursor,
@@ -104,7 +107,7 @@ const configured = (stream: (typeof sourceStreams.streams)[number], over: Record
 });
 
 /** A ConnectionOut reading `savedSource()` into schema `field_forms`. */
-export const savedConnection = (over: Record<string, unknown> = {}) => ({
+export const savedConnection = (over: Partial<Connection> = {}): Connection => ({
   id: 3, name: "Field forms to warehouse", source_id: 7, source_name: "Field forms", connector_slug: "commcare",
   destination_schema: "field_forms",
   streams: [
