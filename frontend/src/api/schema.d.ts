@@ -1125,6 +1125,8 @@ export interface components {
         };
         /** ConfigOut */
         ConfigOut: {
+            /** Custom Connectors */
+            custom_connectors: boolean;
             /** Permissions */
             permissions: {
                 [key: string]: string;

@@ -57,6 +57,7 @@ class ConfigOut(Schema):
     roles: list[str]
     permissions: dict[str, str]
     version: str
+    custom_connectors: bool  # org admins may add custom connectors (DALGO_CUSTOM_CONNECTORS)
 
 
 class SignupIn(Schema):
@@ -218,6 +219,7 @@ def config(request: HttpRequest) -> ConfigOut:
         roles=[r.value for r in ROLE_ORDER],
         permissions=PERMISSIONS,
         version=__version__,
+        custom_connectors=settings.DALGO_CUSTOM_CONNECTORS,
     )
 
 
