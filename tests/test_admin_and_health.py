@@ -43,7 +43,7 @@ def test_health_lists_each_component_with_status_and_latency() -> None:
 def test_unknown_api_path_is_a_json_404_and_other_paths_serve_the_app() -> None:
     response = Client().get("/api/no/such/thing")
     assert response.status_code == 404
-    assert response.json() == {"detail": "No such API endpoint.", "code": "not_found", "fields": {}}
+    assert response.json() == {"detail": "No such API endpoint.", "code": "not_found", "fields": {}, "related": {}}
     page = Client().get("/settings/users")
     assert page.status_code in (200, 503)  # 503 only when the UI has not been built
     assert b"Dalgo" in page.content

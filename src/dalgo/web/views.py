@@ -22,4 +22,6 @@ def spa(request: HttpRequest) -> HttpResponse:
 
 def api_not_found(request: HttpRequest) -> JsonResponse:
     """Unknown API paths answer in the API's error shape, not with an HTML page."""
-    return JsonResponse({"detail": "No such API endpoint.", "code": "not_found", "fields": {}}, status=404)
+    return JsonResponse(
+        {"detail": "No such API endpoint.", "code": "not_found", "fields": {}, "related": {}}, status=404
+    )

@@ -173,6 +173,7 @@ def test_malformed_json_is_a_clear_400(api: Api) -> None:
         "detail": "The request body is not valid JSON.",
         "code": "malformed_json",
         "fields": {"body": "Not valid JSON."},
+        "related": {},
     }
 
 
