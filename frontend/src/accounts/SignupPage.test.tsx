@@ -7,6 +7,7 @@ import { SignupPage } from "./SignupPage";
 const config = (creates: boolean) => ({
   signup_enabled: true,
   signup_creates_orgs: creates,
+  custom_connectors: false,
   roles: ["member", "analyst", "admin", "super-admin"],
   permissions: {},
   version: "0",

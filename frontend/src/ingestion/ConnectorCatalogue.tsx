@@ -1,12 +1,13 @@
 import { Anchor, Badge, Card, Group, Loader, NativeSelect, SimpleGrid, Stack, Text, TextInput, UnstyledButton } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
-import { IconSearch, IconStarFilled } from "@tabler/icons-react";
+import { IconPackage, IconSearch, IconStarFilled } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
+import { Link } from "react-router";
 import { client, unwrap } from "../api/client";
 import { ApiErrorAlert } from "../app/ApiErrorAlert";
-import { useOrgSlug } from "../app/session";
-import { ingestKeys, type Connector } from "./api";
+import { useCan, useConfig, useOrgSlug } from "../app/session";
+import { CUSTOM_CONNECTOR, ingestKeys, type Connector } from "./api";
 
 /** Every connector in the catalogue (cached for the session). */
 export function useConnectors() {
@@ -20,7 +21,9 @@ export function useConnectors() {
 
 /**
  * The catalogue of source connectors (every airbyte-source-* package on PyPI), NGO favourites first, searched
- * on the server. With `onPick`, each card is a button (`pick-<slug>`) that chooses the connector.
+ * on the server. With `onPick`, each card is a button (`pick-<slug>`) that chooses the connector. When the deployment
+ * allows custom connectors (`GET /api/config`) and the user has source.edit, a "Custom connector" card
+ * (`connector-custom`) leads to the new-source page in custom mode.
  */
 export function ConnectorCatalogue({ onPick }: { onPick?: (connector: Connector) => void }) {
   const slug = useOrgSlug();
@@ -61,6 +64,7 @@ export function ConnectorCatalogue({ onPick }: { onPick?: (connector: Connector)
           data-testid="connector-category"
         />
       </Group>
+      <CustomConnectorCard />
       <ApiErrorAlert error={found.error} />
       {found.isPending ? (
         <Loader />
@@ -83,6 +87,34 @@ export function ConnectorCatalogue({ onPick }: { onPick?: (connector: Connector)
         </>
       )}
     </Stack>
+  );
+}
+
+/** Link to `/ingest/sources/new?connector=custom`; only when custom connectors are allowed and the user has source.edit. */
+function CustomConnectorCard() {
+  const config = useConfig();
+  const canEdit = useCan("source.edit");
+  if (!canEdit || !config.data?.custom_connectors) return null;
+  return (
+    <UnstyledButton
+      component={Link}
+      to={`/ingest/sources/new?connector=${CUSTOM_CONNECTOR}`}
+      data-testid="connector-custom"
+      aria-label="Use a custom connector"
+    >
+      <Card withBorder padding="md" style={{ borderStyle: "dashed" }}>
+        <Group gap="sm" wrap="nowrap">
+          <IconPackage size={24} />
+          <div>
+            <Text fw={600}>Custom connector</Text>
+            <Text size="sm" c="dimmed">
+              Not in the catalogue? Use any pip requirement (e.g. airbyte-source-foo==1.2.3) or local path of a connector
+              that speaks the Airbyte protocol.
+            </Text>
+          </div>
+        </Group>
+      </Card>
+    </UnstyledButton>
   );
 }
 

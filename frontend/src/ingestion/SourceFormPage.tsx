@@ -1,7 +1,7 @@
 import { Anchor, Badge, Breadcrumbs, Button, Card, Center, Group, Loader, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { notifications } from "@mantine/notifications";
-import { IconArrowLeft, IconExternalLink, IconPlugConnected, IconPlus, IconTrash } from "@tabler/icons-react";
+import { IconArrowLeft, IconDownload, IconExternalLink, IconPlugConnected, IconPlus, IconTrash } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import { useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
@@ -12,7 +12,7 @@ import { JsonSchemaForm, SECRET_MASK, type JsonSchemaFormHandle } from "../app/J
 import { useCan, useOrgSlug } from "../app/session";
 import { useApiMutation } from "../app/useApiMutation";
 import { specToForm } from "./airbyteSpec";
-import { ingestApi, ingestKeys, type ConnectorSpec, type Source } from "./api";
+import { CUSTOM_CONNECTOR, ingestApi, ingestKeys, type ConnectorSpec, type Source } from "./api";
 import { ConnectorCatalogue, useConnectors } from "./ConnectorCatalogue";
 import { ConnectionLinks } from "./ConnectionParts";
 import { CheckResultAlert, DeleteSourceModal, LastCheckBadge } from "./SourceParts";
@@ -29,23 +29,33 @@ function Crumbs({ current }: { current: string }) {
   );
 }
 
-/** The connector's spec; the first request installs the connector, which may take half a minute. */
-function useSpec(connector: string) {
+/**
+ * The connector's spec; the first request installs the connector, which may take half a minute (a custom one, named
+ * by its pip requirement or path `pkg`, a minute). A custom connector without a package is not fetched.
+ */
+function useSpec(connector: string, pkg?: string) {
   const slug = useOrgSlug();
+  const custom = connector === CUSTOM_CONNECTOR;
   return useQuery({
-    queryKey: ingestKeys.spec(slug, connector),
-    queryFn: () => ingestApi.spec(connector),
+    queryKey: ingestKeys.spec(slug, connector, custom ? pkg : undefined),
+    queryFn: () => ingestApi.spec(connector, custom ? pkg : undefined),
+    enabled: !custom || !!pkg,
     staleTime: Infinity,
     retry: false,
   });
 }
 
-/** /ingest/sources/new: step 1 pick a connector (`?connector=<slug>`), step 2 fill in its generated form. */
+/**
+ * /ingest/sources/new: step 1 pick a connector (`?connector=<slug>`), step 2 fill in its generated form. A custom
+ * connector (`?connector=custom`) first asks for its package or path (`&package=` once loaded).
+ */
 export function NewSourcePage() {
   const [params, setParams] = useSearchParams();
   const connector = params.get("connector");
+  const custom = connector === CUSTOM_CONNECTOR;
+  const pkg = custom ? (params.get("package") ?? "").trim() : "";
   const connectors = useConnectors();
-  const name = connectors.data?.find((c) => c.slug === connector)?.name ?? connector ?? "";
+  const name = custom ? "custom" : (connectors.data?.find((c) => c.slug === connector)?.name ?? connector ?? "");
 
   return (
     <Stack gap="lg" data-testid="page-source-new">
@@ -63,32 +73,97 @@ export function NewSourcePage() {
           <Group justify="space-between">
             <div>
               <Title order={2}>New {name} source</Title>
-              <Text c="dimmed">Step 2 of 2: connection settings.</Text>
+              <Text c="dimmed">
+                {custom ? "Step 2 of 2: the connector's package or path, then its settings." : "Step 2 of 2: connection settings."}
+              </Text>
             </div>
             <Button variant="default" leftSection={<IconArrowLeft size={16} />} onClick={() => setParams({})} data-testid="source-change-connector">
               Other connector
             </Button>
           </Group>
-          <SourceEditor key={connector} connector={connector} connectorName={name} />
+          {custom ? (
+            <CustomSourceEditor pkg={pkg} onLoad={(next) => setParams({ connector: CUSTOM_CONNECTOR, package: next })} />
+          ) : (
+            <SourceEditor key={connector} connector={connector} connectorName={name} />
+          )}
         </>
       )}
     </Stack>
   );
 }
 
-/** Loads the connector's spec (installing it the first time), then shows the source form. */
-function SourceEditor({ connector, connectorName, source }: { connector: string; connectorName: string; source?: Source }) {
-  const spec = useSpec(connector);
+/** Custom mode of the new-source page: the package or path, Load connector, then the usual generated form. */
+function CustomSourceEditor({ pkg, onLoad }: { pkg: string; onLoad: (pkg: string) => void }) {
+  const [value, setValue] = useState(pkg);
+  const [missing, setMissing] = useState(false);
+  const spec = useSpec(CUSTOM_CONNECTOR, pkg);
+  const fieldError = isApiError(spec.error) ? spec.error.fields.package : undefined;
+
+  const load = () => {
+    const next = value.trim();
+    setMissing(!next);
+    if (!next) return;
+    if (next === pkg) void spec.refetch();
+    else onLoad(next);
+  };
+
+  return (
+    <Stack>
+      <Card withBorder>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            load();
+          }}
+        >
+          <Stack>
+            <TextInput
+              label="Package or path"
+              description="A pip requirement (e.g. airbyte-source-foo==1.2.3 or git+https://…) or a local path to a connector that speaks the Airbyte protocol."
+              placeholder="airbyte-source-foo==1.2.3"
+              withAsterisk
+              value={value}
+              onChange={(e) => {
+                setValue(e.currentTarget.value);
+                setMissing(false);
+              }}
+              error={missing ? "Give a pip requirement or a local path." : fieldError}
+              data-testid="custom-package"
+              autoFocus={!pkg}
+            />
+            <Group justify="flex-end">
+              <Button type="submit" leftSection={<IconDownload size={16} />} loading={spec.isFetching} data-testid="custom-load">
+                Load connector
+              </Button>
+            </Group>
+          </Stack>
+        </form>
+      </Card>
+      {pkg && <SourceEditor key={pkg} connector={CUSTOM_CONNECTOR} pkg={pkg} connectorName={pkg} />}
+    </Stack>
+  );
+}
+
+/** Loads the connector's spec (installing it the first time), then shows the source form. `pkg`: a custom one's package. */
+function SourceEditor({ connector, pkg, connectorName, source }: { connector: string; pkg?: string; connectorName: string; source?: Source }) {
+  const custom = connector === CUSTOM_CONNECTOR;
+  const spec = useSpec(connector, pkg);
   if (spec.isPending) {
     return (
       <Card withBorder padding="xl" data-testid="spec-loading">
         <Center>
           <Stack align="center" gap="xs">
             <Loader />
-            <Text>Installing the {connectorName || connector} connector…</Text>
-            <Text size="sm" c="dimmed">
-              The first time a connector is used this can take up to half a minute.
-            </Text>
+            {custom ? (
+              <Text>Installing {pkg}… the first time takes a minute.</Text>
+            ) : (
+              <>
+                <Text>Installing the {connectorName || connector} connector…</Text>
+                <Text size="sm" c="dimmed">
+                  The first time a connector is used this can take up to half a minute.
+                </Text>
+              </>
+            )}
           </Stack>
         </Center>
       </Card>
@@ -97,7 +172,7 @@ function SourceEditor({ connector, connectorName, source }: { connector: string;
   if (spec.error) {
     return (
       <Stack>
-        <ApiErrorAlert error={spec.error} title={`Could not load the ${connectorName || connector} connector`} />
+        <ApiErrorAlert error={spec.error} title={custom ? `Could not load ${pkg}` : `Could not load the ${connectorName || connector} connector`} />
         <Group>
           <Button variant="default" loading={spec.isFetching} onClick={() => void spec.refetch()} data-testid="spec-retry">
             Try again
@@ -107,22 +182,26 @@ function SourceEditor({ connector, connectorName, source }: { connector: string;
     );
   }
 
-  return <SourceForm connector={connector} spec={spec.data} source={source} />;
+  return <SourceForm connector={connector} pkg={custom ? pkg : undefined} spec={spec.data} source={source} />;
 }
 
-/** Name + the connector's generated settings form, Check connection and Save (create or update). */
-function SourceForm({ connector, spec, source }: { connector: string; spec: ConnectorSpec; source?: Source }) {
+/**
+ * Name + the connector's generated settings form, Check connection and Save (create or update). A custom connector's
+ * check and create send its `package`.
+ */
+function SourceForm({ connector, pkg, spec, source }: { connector: string; pkg?: string; spec: ConnectorSpec; source?: Source }) {
   const slug = useOrgSlug();
   const navigate = useNavigate();
   const generated = useMemo(() => specToForm(spec.spec, spec.secret_paths), [spec]);
   const [config, setConfig] = useState<Record<string, unknown>>(source?.config ?? {});
   const form = useForm({ initialValues: { name: source?.name ?? spec.name } });
   const configForm = useRef<JsonSchemaFormHandle>(null);
+  const withPackage = pkg ? { package: pkg } : {};
 
   const check = useApiMutation(ingestApi.check, { form });
   const save = useApiMutation(
     (body: { name: string; config: Record<string, unknown> }) =>
-      source ? ingestApi.update({ id: source.id, ...body }) : ingestApi.create({ connector, ...body }),
+      source ? ingestApi.update({ id: source.id, ...body }) : ingestApi.create({ connector, ...withPackage, ...body }),
     {
       form,
       invalidate: source ? [ingestKeys.sources(slug), ingestKeys.source(slug, source.id)] : [ingestKeys.sources(slug)],
@@ -142,7 +221,7 @@ function SourceForm({ connector, spec, source }: { connector: string; spec: Conn
     if (!name || !configOk) return;
     check.reset();
     save.reset();
-    if (which === "check") check.mutate({ connector, config, ...(source ? { source_id: source.id } : {}) });
+    if (which === "check") check.mutate({ connector, ...withPackage, config, ...(source ? { source_id: source.id } : {}) });
     else save.mutate({ name, config });
   };
 
@@ -334,7 +413,7 @@ export function EditSourcePage() {
               <Title order={2}>{s.name}</Title>
               <Group gap="xs">
                 <Text c="dimmed">
-                  {s.connector_name} · {s.package} {s.version}
+                  {s.connector_slug === CUSTOM_CONNECTOR ? s.connector_name : `${s.connector_name} · ${s.package}`} {s.version}
                 </Text>
                 {canEdit && <LastCheckBadge source={s} />}
               </Group>
@@ -346,7 +425,13 @@ export function EditSourcePage() {
             )}
           </Group>
           {canEdit ? (
-            <SourceEditor key={`${s.id}:${s.updated_at}`} connector={s.connector_slug} connectorName={s.connector_name} source={s} />
+            <SourceEditor
+              key={`${s.id}:${s.updated_at}`}
+              connector={s.connector_slug}
+              pkg={s.connector_slug === CUSTOM_CONNECTOR ? s.package : undefined}
+              connectorName={s.connector_name}
+              source={s}
+            />
           ) : (
             <>
               <SavedCheck source={s} />

@@ -3,7 +3,9 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { ALL_ADMIN, json, makeMe, mockApi, renderPage } from "../test/utils";
 import { specToForm } from "./airbyteSpec";
-import { catalogue, commcareSpec, commcareSpecOut, savedSource } from "./fixtures";
+import {
+  appConfig, catalogue, commcareSpec, commcareSpecOut, customPackage, customSource, customSpecOut, savedSource,
+} from "./fixtures";
 import { IngestPage } from "./IngestPage";
 import { EditSourcePage, NewSourcePage } from "./SourceFormPage";
 
@@ -237,5 +239,143 @@ describe("Source streams", () => {
     expect(screen.getByTestId("stream-column-list-forms")).toHaveTextContent("date-time");
     expect(screen.getByTestId("source-discover")).toHaveTextContent("Refresh");
     expect(screen.getByTestId("streams-discovered-at")).toHaveTextContent("Discovered");
+  });
+});
+
+describe("Custom connectors", () => {
+  it("shows the Custom connector card only when the deployment allows them and the user has source.edit", async () => {
+    mockApi({ "GET /api/config": () => appConfig(false), "GET /api/connectors": () => catalogue });
+    const { client } = renderPage(<IngestPage />, { me: EDITOR, route: "/ingest?tab=catalogue" });
+    await screen.findByTestId("connector-grid");
+    await waitFor(() => expect(client.getQueryData(["config"])).toMatchObject({ custom_connectors: false }));
+    expect(screen.queryByTestId("connector-custom")).not.toBeInTheDocument();
+  });
+
+  it("analysts never get the card", async () => {
+    mockApi({ "GET /api/config": () => appConfig(true), "GET /api/connectors": () => catalogue });
+    const { client } = renderPage(<IngestPage />, { me: ANALYST, route: "/ingest?tab=catalogue" });
+    await screen.findByTestId("connector-grid");
+    await waitFor(() => expect(client.getQueryData(["config"])).toMatchObject({ custom_connectors: true }));
+    expect(screen.queryByTestId("connector-custom")).not.toBeInTheDocument();
+  });
+
+  it("the catalogue card leads to the new-source page in custom mode", async () => {
+    mockApi({ "GET /api/config": () => appConfig(true), "GET /api/connectors": () => catalogue });
+    renderPage(<IngestPage />, { me: EDITOR, route: "/ingest?tab=catalogue" });
+    expect(await screen.findByTestId("connector-custom")).toHaveAttribute("href", "/ingest/sources/new?connector=custom");
+  });
+
+  it("loads the spec of the typed package and creates the source with connector custom + package", { timeout: 20_000 }, async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { calls } = mockApi({
+      "GET /api/config": () => appConfig(true),
+      "GET /api/connectors": () => catalogue,
+      "GET /api/connectors/custom/spec": async (_req, url) => {
+        await gate;
+        return url.searchParams.get("package") === customPackage ? customSpecOut : json({ detail: "?", code: "x", fields: {} }, 400);
+      },
+      "POST /api/sources/check": () => ({ ok: true, message: "Connected." }),
+      "POST /api/sources": async (req) => customSource({ name: ((await req.json()) as { name: string }).name }),
+    });
+    renderPage(<NewSourcePage />, { me: EDITOR, route: "/ingest/sources/new", path: "/ingest/sources/new" });
+    const user = userEvent.setup();
+    await user.click(await screen.findByTestId("connector-custom"));
+    const input = await screen.findByTestId("custom-package");
+
+    // Nothing is fetched without a package.
+    await user.click(screen.getByTestId("custom-load"));
+    expect(input).toHaveAccessibleDescription(/Give a pip requirement or a local path/);
+    expect(calls.some((c) => c.path.endsWith("/spec"))).toBe(false);
+
+    await user.type(input, `  ${customPackage} `);
+    await user.click(screen.getByTestId("custom-load"));
+    expect(await screen.findByTestId("spec-loading")).toHaveTextContent(`Installing ${customPackage}… the first time takes a minute`);
+    release();
+    const token = await screen.findByLabelText(/^Token/);
+    expect(token).toHaveAttribute("type", "password");
+    const spec = calls.find((c) => c.path === "/api/connectors/custom/spec")!;
+    expect(new URLSearchParams(spec.search).get("package")).toBe(customPackage);
+    expect(screen.getByTestId("source-name")).toHaveValue(`Custom: ${customPackage}`);
+
+    await user.type(screen.getByLabelText(/^Server URL/), "https://kf.example.org");
+    await user.type(token, "t0k");
+    await user.click(screen.getByTestId("source-check"));
+    expect(await screen.findByTestId("source-check-result")).toHaveTextContent("Connected.");
+    expect(calls.find((c) => c.method === "POST" && c.path === "/api/sources/check")!.body).toEqual({
+      connector: "custom", package: customPackage, config: { server_url: "https://kf.example.org", token: "t0k" },
+    });
+
+    await user.clear(screen.getByTestId("source-name"));
+    await user.type(screen.getByTestId("source-name"), "Kobo forms");
+    await user.click(screen.getByTestId("source-save"));
+    expect(await screen.findByTestId("elsewhere")).toBeInTheDocument();
+    expect(calls.find((c) => c.method === "POST" && c.path === "/api/sources")!.body).toEqual({
+      connector: "custom", package: customPackage, name: "Kobo forms", config: { server_url: "https://kf.example.org", token: "t0k" },
+    });
+  });
+
+  it("shows a 403 custom_disabled answer", async () => {
+    mockApi({
+      "GET /api/connectors/custom/spec": () =>
+        json({ detail: "Custom connectors are turned off on this deployment (DALGO_CUSTOM_CONNECTORS).", code: "custom_disabled", fields: {} }, 403),
+    });
+    renderPage(<NewSourcePage />, { me: EDITOR, route: "/ingest/sources/new?connector=custom", path: "/ingest/sources/new" });
+    const user = userEvent.setup();
+    await user.type(await screen.findByTestId("custom-package"), customPackage);
+    await user.click(screen.getByTestId("custom-load"));
+    expect(await screen.findByTestId("api-error")).toHaveTextContent("Custom connectors are turned off on this deployment");
+    expect(screen.queryByTestId("source-save")).not.toBeInTheDocument();
+  });
+
+  it("shows the install failure message, and Load connector tries again", async () => {
+    let attempts = 0;
+    const { calls } = mockApi({
+      "GET /api/connectors/custom/spec": () => {
+        attempts += 1;
+        return attempts === 1
+          ? json({ detail: "pip could not install airbyte-source-nope: No matching distribution found.", code: "connector_install_failed", fields: {} }, 502)
+          : customSpecOut;
+      },
+    });
+    renderPage(<NewSourcePage />, { me: EDITOR, route: `/ingest/sources/new?connector=custom&package=${encodeURIComponent(customPackage)}`, path: "/ingest/sources/new" });
+    expect(await screen.findByTestId("api-error")).toHaveTextContent("No matching distribution found");
+    expect(screen.getByTestId("custom-package")).toHaveValue(customPackage);
+    await userEvent.setup().click(screen.getByTestId("custom-load"));
+    expect(await screen.findByLabelText(/^Token/)).toBeInTheDocument();
+    expect(calls.filter((c) => c.path === "/api/connectors/custom/spec")).toHaveLength(2);
+  });
+
+  it("shows the package field error under the input", async () => {
+    mockApi({
+      "GET /api/connectors/custom/spec": () =>
+        json({ detail: "Not a requirement.", code: "invalid", fields: { package: "Not a requirement." } }, 400),
+    });
+    renderPage(<NewSourcePage />, { me: EDITOR, route: "/ingest/sources/new?connector=custom&package=%3D%3D", path: "/ingest/sources/new" });
+    await waitFor(() => expect(screen.getByTestId("custom-package")).toHaveAccessibleDescription(/Not a requirement\./));
+  });
+
+  it("the edit page loads a custom source's spec by its package and checks with it", { timeout: 20_000 }, async () => {
+    const { calls } = mockApi({
+      "GET /api/sources/8": () => customSource(),
+      "GET /api/connectors/custom/spec": () => customSpecOut,
+      "POST /api/sources/check": () => ({ ok: true, message: "Connected." }),
+      "PUT /api/sources/8": async (req) => customSource(await req.json()),
+    });
+    renderPage(<EditSourcePage />, { me: EDITOR, route: "/ingest/sources/8", path: "/ingest/sources/:id" });
+    const token = await screen.findByLabelText(/^Token/);
+    expect(token).toHaveAttribute("placeholder", "unchanged");
+    expect(screen.getByLabelText(/^Server URL/)).toHaveValue("https://kf.example.org");
+    expect(new URLSearchParams(calls.find((c) => c.path === "/api/connectors/custom/spec")!.search).get("package")).toBe(customPackage);
+    expect(calls.some((c) => c.path === `/api/connectors/${customPackage}/spec`)).toBe(false);
+    const user = userEvent.setup();
+    await user.click(screen.getByTestId("source-check"));
+    expect(await screen.findByTestId("source-check-result")).toHaveTextContent("Connected.");
+    expect(calls.find((c) => c.method === "POST")!.body).toEqual({
+      connector: "custom", package: customPackage, source_id: 8, config: { server_url: "https://kf.example.org", token: "********" },
+    });
+    await user.click(screen.getByTestId("source-save"));
+    await waitFor(() => expect(calls.some((c) => c.method === "PUT")).toBe(true));
+    expect(calls.find((c) => c.method === "PUT")!.body).toEqual({ name: "Kobo forms", config: { server_url: "https://kf.example.org", token: "********" } });
   });
 });

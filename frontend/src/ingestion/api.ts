@@ -24,11 +24,15 @@ export type StreamStatus = StreamStats["status"];
 export type SyncMode = ConnectionStream["sync_mode"];
 export type DestinationMode = ConnectionStream["destination_mode"];
 
+/** The connector slug of a custom connector (any pip requirement or local path speaking the Airbyte protocol). */
+export const CUSTOM_CONNECTOR = "custom";
+
 const byId = (sourceId: number) => ({ params: { path: { source_id: sourceId } } });
 
 export const ingestKeys = {
   connectors: (org: string) => ["org", org, "connectors"] as const,
-  spec: (org: string, connector: string) => ["org", org, "connector-spec", connector] as const,
+  /** `pkg`: a custom connector's requirement or path. */
+  spec: (org: string, connector: string, pkg?: string) => ["org", org, "connector-spec", connector, pkg ?? null] as const,
   sources: (org: string) => ["org", org, "sources"] as const,
   // Not under `sources`: deleting a source must not refetch it.
   source: (org: string, id: number) => ["org", org, "source", id] as const,
@@ -43,7 +47,9 @@ export const ingestKeys = {
 
 export const ingestApi = {
   connectors: () => unwrap(client.GET("/api/connectors")),
-  spec: (slug: string) => unwrap(client.GET("/api/connectors/{slug}/spec", { params: { path: { slug } } })),
+  /** A connector's spec (installing it on first use); a custom one (`custom`) is named by `pkg`. */
+  spec: (slug: string, pkg?: string) =>
+    unwrap(client.GET("/api/connectors/{slug}/spec", { params: { path: { slug }, query: pkg ? { package: pkg } : undefined } })),
   sources: () => unwrap(client.GET("/api/sources")),
   source: (id: number) => unwrap(client.GET("/api/sources/{source_id}", byId(id))),
   check: (body: SourceCheckIn) => unwrap(client.POST("/api/sources/check", { body })),

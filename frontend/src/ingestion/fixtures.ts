@@ -120,3 +120,32 @@ export const savedConnection = (over: Partial<Connection> = {}): Connection => (
   created_at: "2026-01-02T00:00:00Z", updated_at: "2026-01-02T00:00:00Z", running: null, last_sync: null,
   schema_change: null, schema_change_needs_approval: false, ...over,
 });
+
+// ---- custom connectors ---------------------------------------------------------------------------
+
+export const customPackage = "airbyte-source-kobo-ngo==0.3.1";
+
+/** GET /api/connectors/custom/spec?package=<customPackage>: a small spec with a secret. */
+export const customSpecOut = {
+  slug: "custom", name: `Custom: ${customPackage}`, package: customPackage, version: "0.3.1", documentation_url: "",
+  spec: {
+    $schema: "http://json-schema.org/draft-07/schema#", title: "Kobo NGO", type: "object", required: ["server_url", "token"],
+    properties: {
+      server_url: { type: "string", title: "Server URL", order: 0 },
+      token: { type: "string", title: "Token", airbyte_secret: true, order: 1 },
+    },
+  },
+  secret_paths: [["token"]],
+};
+
+export const customSource = (over: Record<string, unknown> = {}) =>
+  savedSource({
+    id: 8, name: "Kobo forms", connector_slug: "custom", connector_name: `Custom: ${customPackage}`, package: customPackage,
+    version: "0.3.1", config: { server_url: "https://kf.example.org", token: "********" }, ...over,
+  });
+
+/** GET /api/config. */
+export const appConfig = (customConnectors: boolean) => ({
+  signup_enabled: true, signup_creates_orgs: true, custom_connectors: customConnectors,
+  roles: ["member", "analyst", "admin", "super-admin"], permissions: {}, version: "0",
+});

@@ -15,7 +15,7 @@ const invitation = {
 };
 const api = (extra = {}) =>
   mockApi({
-    "GET /api/config": () => ({ signup_enabled: true, signup_creates_orgs: true, roles: ["member", "analyst", "admin", "super-admin"], permissions: {}, version: "0" }),
+    "GET /api/config": () => ({ signup_enabled: true, signup_creates_orgs: true, custom_connectors: false, roles: ["member", "analyst", "admin", "super-admin"], permissions: {}, version: "0" }),
     "GET /api/org/members": () => members,
     "GET /api/org/invitations": () => [invitation],
     ...extra,
