@@ -18,12 +18,28 @@ from tests.fixtures import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-SEED_TABLE = """
-from dalgo.demo import DEMO_SURVEY_SQL
+SURVEY_SQL = """
+CREATE SCHEMA IF NOT EXISTS demo;
+CREATE OR REPLACE TABLE demo.household_survey AS
+SELECT i AS household_id,
+       ['Barwani', 'Dhar', 'Jhabua', 'Khargone', 'Alirajpur'][1 + i % 5] AS district,
+       ['Rampura', 'Sondwa', 'Kakrana', 'Bhabra', 'Udaygarh', 'Jobat', 'Pati', 'Sendhwa'][1 + (i * 7) % 8] AS village,
+       DATE '2025-01-06' + ((i * 37) % 330)::INTEGER AS survey_date,
+       (2 + (i * 13) % 8)::INTEGER AS household_size,
+       CASE WHEN i % 17 = 0 THEN NULL ELSE ((i * 7919) % 18000 + 2500)::INTEGER END AS monthly_income_inr,
+       ['handpump', 'piped', 'well', 'tanker', 'river'][1 + (i * 3) % 5] AS water_source,
+       CASE WHEN i % 23 = 0 THEN NULL ELSE (i * 11) % 3 <> 0 END AS has_toilet,
+       (i * 5) % 4 AS children_in_school,
+       CASE WHEN i % 9 = 0 THEN 'Needs follow-up: ' || ['ration card', 'pension', 'MGNREGA job card'][1 + i % 3]
+            WHEN i % 4 = 0 THEN '' ELSE NULL END AS surveyor_notes
+FROM range(1, 1201) t(i);
+"""
+
+SEED_TABLE = f"""
 from dalgo.orgs.models import Org
 from dalgo.warehouses.selectors import warehouse_adapter, warehouse_get
 warehouse = warehouse_get(org=Org.objects.get(name="Explore Org"))
-warehouse_adapter(warehouse=warehouse).execute_script(DEMO_SURVEY_SQL)
+warehouse_adapter(warehouse=warehouse).execute_script({SURVEY_SQL!r})
 """
 
 
