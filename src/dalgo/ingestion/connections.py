@@ -546,9 +546,22 @@ def warehouse_writer(warehouse: Warehouse) -> WarehouseWriter:
                   "user": config["username"], "password": warehouse.secrets.get("password") or None,
                   "sslmode": config.get("sslmode") or "prefer", "connect_timeout": 10}  # fmt: skip
         return PostgresWriter(**params)
-    raise ValidationFailed(
-        "Syncing into BigQuery is not available yet: use a DuckDB or PostgreSQL warehouse.", code="not_supported"
-    )
+    if warehouse.type == "bigquery":
+        import json
+
+        from dalgo.ingestion.loader import BigQueryWriter
+
+        try:
+            info = json.loads(warehouse.secrets.get("service_account_json") or "")
+        except ValueError:
+            raise ValidationFailed(
+                "The warehouse's service account key is not valid JSON.",
+                fields={"config.service_account_json": "Paste the whole JSON key file."},
+            ) from None
+        config = warehouse.config
+        return BigQueryWriter(service_account_info=info, project=config["project"], location=config["location"],
+                              dataset=config.get("dataset") or None)  # fmt: skip
+    raise ValidationFailed(f"Syncing into {warehouse.type} is not supported.", code="not_supported")
 
 
 def connection_sync_execute(*, run_id: str, log: LogCallback) -> dict[str, Any]:

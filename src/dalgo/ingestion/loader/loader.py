@@ -5,7 +5,8 @@ widened columns, the bulk stage, one apply statement (INSERT for append and over
 append_dedup), commit. A STATE flushes every stream first and reaches `on_state` only after those
 commits, so a saved state never points past data the warehouse does not hold. Overwrite loads into
 `_dalgo_tmp_<table>_<run>` and swaps it in at `finish()` in one transaction; until then readers see
-the old table, and a crash leaves it untouched.
+the old table, and a crash leaves it untouched. BigQuery has no transaction around statements: each
+statement is atomic on its own, and its swap is one CREATE OR REPLACE TABLE ... AS SELECT per table.
 """
 
 from __future__ import annotations
@@ -191,6 +192,12 @@ class Loader:
                     if self.writer.dependents(self.schema, stream.table):
                         self._replace_rows(stream)
                         continue
+                    if self.dialect == "bigquery":  # one atomic statement instead of DROP + RENAME
+                        self.writer.execute(
+                            sql.replace_table(self.schema, stream.table, stream.target, dialect=self.dialect)
+                        )
+                        self.writer.execute(sql.drop_table(self.schema, stream.target, dialect=self.dialect))
+                        continue
                     self.writer.execute(sql.drop_table(self.schema, stream.table, dialect=self.dialect))
                     self.writer.execute(
                         sql.rename_table(self.schema, stream.target, stream.table, dialect=self.dialect)
@@ -233,7 +240,7 @@ class Loader:
     def _ensure_schema(self) -> None:
         if self._schema_ready:
             return
-        self.writer.execute(sql.create_schema(self.schema, dialect=self.dialect))
+        self.writer.execute(sql.create_schema(self.schema, dialect=self.dialect, location=self.writer.location))
         self.writer.commit()
         self._schema_ready = True
 
@@ -271,7 +278,7 @@ class Loader:
                 )  # fmt: skip
             target_types = self._evolve(stream, staged)
             if batch is not None:
-                relation = self.writer.stage(batch, staged)
+                relation = self.writer.stage(batch, staged, schema=self.schema)
                 if config.destination_mode == DestinationMode.APPEND_DEDUP:
                     statement = sql.merge_from_stage(
                         schema=self.schema, name=stream.target, stage=relation, staged=staged,

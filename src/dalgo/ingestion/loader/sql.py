@@ -1,6 +1,13 @@
 """The loader's SQL, built as sqlglot trees for the warehouse's dialect, every identifier quoted:
 DDL (schema, tables, added and widened columns, the overwrite swap) and the statement that applies a
-staged batch (INSERT ... SELECT for append and overwrite, MERGE for append_dedup)."""
+staged batch (INSERT ... SELECT for append and overwrite, MERGE for append_dedup).
+
+BigQuery differs in a few places, each handled where it arises: a dataset (schema) is created in a
+location; JSON text becomes JSON with PARSE_JSON (BigQuery has no CAST to JSON) and JSON becomes
+text with TO_JSON_STRING; a column's type changes in place only for the coercions BigQuery allows
+(INT64 to NUMERIC or FLOAT64, NUMERIC to FLOAT64), otherwise the table is rewritten by one
+CREATE OR REPLACE TABLE ... AS SELECT * REPLACE (...); the overwrite swap is one
+CREATE OR REPLACE TABLE ... AS SELECT * (`replace_table`)."""
 
 from __future__ import annotations
 
@@ -37,8 +44,15 @@ def col(name: str, owner: str | None = None) -> exp.Column:
     return exp.Column(this=ident(name), table=ident(owner) if owner else None)
 
 
-def create_schema(schema: str, *, dialect: str) -> str:
-    return exp.Create(this=exp.Table(this=ident(schema)), kind="SCHEMA", exists=True).sql(dialect)
+def create_schema(schema: str, *, dialect: str, location: str | None = None) -> str:
+    """CREATE SCHEMA IF NOT EXISTS; in BigQuery a dataset, created in `location` (OPTIONS(location=...))."""
+    properties = None
+    if dialect == "bigquery" and location:
+        option = exp.Property(this=exp.var("location"), value=exp.Literal.string(location))
+        properties = exp.Properties(expressions=[option])
+    return exp.Create(this=exp.Table(this=ident(schema)), kind="SCHEMA", exists=True, properties=properties).sql(
+        dialect
+    )
 
 
 def create_table(
@@ -59,9 +73,25 @@ def add_column(schema: str, name: str, column: str, column_type: ColumnType, *, 
     return exp.Alter(this=table(schema, name), kind="TABLE", actions=[action]).sql(dialect)
 
 
+def json_from_text(value: exp.Expression, *, dialect: str) -> exp.Expression:
+    """JSON text (a staged JSON column, `_airbyte_meta`) as a JSON value. BigQuery parses it with
+    PARSE_JSON, rounding numbers JSON cannot hold exactly rather than failing the batch."""
+    if dialect == "bigquery":
+        mode = exp.Kwarg(this=exp.var("wide_number_mode"), expression=exp.Literal.string("round"))
+        return exp.ParseJSON(this=value, expression=mode)
+    return exp.cast(value, exp.DataType.build("JSONB" if dialect == "postgres" else "JSON"))
+
+
 def to_type(value: exp.Expression, source: ColumnType | None, target: ColumnType, *, dialect: str) -> exp.Expression:
     """`value` (of type `source`, None: unknown) as `target`. Numbers, booleans and dates become
-    JSON values through the engine's to_json, never by parsing their text."""
+    JSON values through the engine's to_json, never by parsing their text. A staged value of type
+    JSON is JSON text (the warehouses parse it); in BigQuery an unknown source going to JSON is a
+    JSON column already (BigQuery cannot CAST to JSON)."""
+    if dialect == "bigquery" and target == ColumnType.JSON:
+        if source == ColumnType.JSON:
+            return json_from_text(value, dialect=dialect)
+        if source is None:
+            return value
     if target == ColumnType.JSON and source not in (None, ColumnType.JSON):
         fn = "TO_JSONB" if dialect == "postgres" else "TO_JSON"
         return exp.Anonymous(this=fn, expressions=[value])
@@ -69,9 +99,35 @@ def to_type(value: exp.Expression, source: ColumnType | None, target: ColumnType
     return exp.cast(value, sql_type(target, dialect))
 
 
+# The type changes BigQuery's ALTER COLUMN SET DATA TYPE makes in place (its allowed coercions).
+_BIGQUERY_IN_PLACE = {
+    (ColumnType.BIGINT, ColumnType.DOUBLE),
+    (ColumnType.BIGINT, ColumnType.NUMERIC),
+    (ColumnType.NUMERIC, ColumnType.DOUBLE),
+}
+
+
+def _bigquery_convert(value: exp.Expression, source: ColumnType, target: ColumnType) -> exp.Expression:
+    """A BigQuery column of type `source` as `target` (JSON columns, not JSON text)."""
+    if target == ColumnType.JSON:
+        return value if source == ColumnType.JSON else exp.Anonymous(this="TO_JSON", expressions=[value])
+    if source == ColumnType.JSON:
+        text = exp.Anonymous(this="TO_JSON_STRING", expressions=[value])
+        return text if target == ColumnType.TEXT else exp.cast(text, sql_type(target, "bigquery"))
+    return exp.cast(value, sql_type(target, "bigquery"))
+
+
 def alter_column_type(
     schema: str, name: str, column: str, source: ColumnType, target: ColumnType, *, dialect: str
 ) -> str:
+    if dialect == "bigquery":
+        if (source, target) in _BIGQUERY_IN_PLACE:
+            action = exp.AlterColumn(this=ident(column), dtype=sql_type(target, dialect))
+            return exp.Alter(this=table(schema, name), kind="TABLE", actions=[action]).sql(dialect)
+        # Other changes rewrite the table in one statement, columns in place and in order.
+        converted = exp.alias_(_bigquery_convert(col(column), source, target), column, quoted=True)
+        select = exp.select(exp.Star(replace=[converted])).from_(table(schema, name))
+        return exp.Create(this=table(schema, name), kind="TABLE", replace=True, expression=select).sql(dialect)
     using = to_type(col(column), source, target, dialect=dialect)
     action = exp.AlterColumn(this=ident(column), dtype=sql_type(target, dialect), using=using)
     return exp.Alter(this=table(schema, name), kind="TABLE", actions=[action]).sql(dialect)
@@ -84,6 +140,13 @@ def drop_table(schema: str | None, name: str, *, dialect: str) -> str:
 def rename_table(schema: str, name: str, new_name: str, *, dialect: str) -> str:
     action = exp.AlterRename(this=exp.Table(this=ident(new_name)))
     return exp.Alter(this=table(schema, name), kind="TABLE", actions=[action]).sql(dialect)
+
+
+def replace_table(schema: str, name: str, source: str, *, dialect: str) -> str:
+    """`name` becomes a copy of `source`, atomically (BigQuery's overwrite swap: one statement where
+    DuckDB and PostgreSQL drop and rename inside a transaction)."""
+    select = exp.select(exp.Star()).from_(table(schema, source))
+    return exp.Create(this=table(schema, name), kind="TABLE", replace=True, expression=select).sql(dialect)
 
 
 def replace_rows(schema: str, name: str, source: str, columns: dict[str, ColumnType], *, dialect: str) -> list[str]:
@@ -122,9 +185,11 @@ def _row_values(
             values.append((name, exp.Null()))
     values.append((RAW_ID, _uuid_text()))
     values.append((EXTRACTED_AT, col(EXTRACTED_AT, owner)))
-    json_type = exp.DataType.build("JSONB" if dialect == "postgres" else "JSON")
-    clean_meta = exp.cast(exp.Literal.string(orjson.dumps({"changes": [], **meta_base}).decode()), json_type)
-    values.append((META, exp.Coalesce(this=exp.cast(col(META, owner), json_type), expressions=[clean_meta])))
+    clean_meta = json_from_text(
+        exp.Literal.string(orjson.dumps({"changes": [], **meta_base}).decode()), dialect=dialect
+    )
+    meta = json_from_text(col(META, owner), dialect=dialect)
+    values.append((META, exp.Coalesce(this=meta, expressions=[clean_meta])))
     values.append((GENERATION_ID, exp.cast(exp.Literal.number(generation_id), exp.DataType.build("BIGINT"))))
     return values
 

@@ -159,3 +159,31 @@ def type_from_warehouse(type_name: str) -> ColumnType:
     if t in ("json", "jsonb"):
         return ColumnType.JSON
     return ColumnType.TEXT
+
+
+_BIGQUERY_TYPES: dict[str, ColumnType] = {
+    "STRING": ColumnType.TEXT,
+    "INTEGER": ColumnType.BIGINT,
+    "INT64": ColumnType.BIGINT,
+    "FLOAT": ColumnType.DOUBLE,
+    "FLOAT64": ColumnType.DOUBLE,
+    "NUMERIC": ColumnType.NUMERIC,
+    "DECIMAL": ColumnType.NUMERIC,
+    "BIGNUMERIC": ColumnType.NUMERIC,
+    "BIGDECIMAL": ColumnType.NUMERIC,
+    "BOOLEAN": ColumnType.BOOLEAN,
+    "BOOL": ColumnType.BOOLEAN,
+    "DATE": ColumnType.DATE,
+    "DATETIME": ColumnType.TIMESTAMP,  # wall-clock time, no zone
+    "TIMESTAMP": ColumnType.TIMESTAMPTZ,  # an instant (shown in UTC)
+    "JSON": ColumnType.JSON,
+    "RECORD": ColumnType.JSON,
+    "STRUCT": ColumnType.JSON,
+}
+
+
+def type_from_bigquery(field: dict[str, Any]) -> ColumnType:
+    """A BigQuery schema field (TableFieldSchema: type, mode) -> column type; arrays are JSON."""
+    if str(field.get("mode") or "").upper() == "REPEATED":
+        return ColumnType.JSON
+    return _BIGQUERY_TYPES.get(str(field.get("type") or "").upper(), ColumnType.TEXT)

@@ -1,15 +1,20 @@
 """The write side of each warehouse, as the loader needs it: transactions, DDL, introspection of the
 tables it writes, and the bulk path that stages one batch (DuckDB scans the Arrow table in place;
-PostgreSQL COPYs CSV into a temporary table). The statements themselves come from `loader.sql`."""
+PostgreSQL COPYs CSV into a temporary table; BigQuery runs a load job into a staging table). The
+statements themselves come from `loader.sql`."""
 
 from __future__ import annotations
 
 import io
+import logging
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import duckdb
+import orjson
 import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -17,7 +22,11 @@ import pyarrow.csv as pacsv
 from sqlglot import exp
 
 from dalgo.ingestion.loader import sql
-from dalgo.ingestion.loader.types import EXTRACTED_AT, ColumnType, type_from_warehouse
+from dalgo.ingestion.loader.types import EXTRACTED_AT, ColumnType, type_from_bigquery, type_from_warehouse
+from dalgo.warehouses.adapters.base import WarehouseError
+from dalgo.warehouses.adapters.bigquery import BigQueryClient
+
+log = logging.getLogger(__name__)
 
 STAGE = "_dalgo_stage"
 COPY_CHUNK = 1 << 20
@@ -25,6 +34,7 @@ COPY_CHUNK = 1 << 20
 
 class WarehouseWriter(Protocol):
     dialect: str  # the sqlglot dialect
+    location: str | None  # where new schemas are created (BigQuery's dataset location); None elsewhere
 
     def execute(self, statement: str) -> None:
         """Run one statement inside the current transaction (one is opened when none is)."""
@@ -44,8 +54,9 @@ class WarehouseWriter(Protocol):
         """Views that depend on the table (and would block dropping it)."""
         ...
 
-    def stage(self, batch: pa.Table, types: dict[str, ColumnType]) -> exp.Table:
-        """Put a batch where the apply statement can read it, inside the current transaction."""
+    def stage(self, batch: pa.Table, types: dict[str, ColumnType], *, schema: str) -> exp.Table:
+        """Put a batch where the apply statement can read it, inside the current transaction.
+        `schema` is the destination's: a writer that stages into a real table puts it there."""
         ...
 
     def unstage(self) -> None: ...
@@ -59,6 +70,7 @@ class DuckDBWriter:
     batches. Opening waits for readers to let go (up to `lock_wait_seconds`)."""
 
     dialect = "duckdb"
+    location: str | None = None
 
     def __init__(self, path: str | Path, *, lock_wait_seconds: float = 60.0):
         self.path = Path(path)
@@ -127,7 +139,7 @@ class DuckDBWriter:
     def dependents(self, schema: str, table: str) -> list[str]:
         return []  # DuckDB binds views when they are queried: dropping and renaming a table keeps them working
 
-    def stage(self, batch: pa.Table, types: dict[str, ColumnType]) -> exp.Table:
+    def stage(self, batch: pa.Table, types: dict[str, ColumnType], *, schema: str) -> exp.Table:
         self._begin()
         self.conn.register(STAGE, batch)
         return sql.table(None, STAGE)
@@ -150,6 +162,7 @@ class PostgresWriter:
     """One psycopg connection for the whole sync; a transaction per batch (psycopg opens it)."""
 
     dialect = "postgres"
+    location: str | None = None
 
     def __init__(self, conninfo: str = "", **params: Any):
         self.conn = psycopg.connect(conninfo, autocommit=False, application_name="dalgo-loader", **params)
@@ -188,7 +201,7 @@ class PostgresWriter:
         ).fetchall()
         return sorted(str(r[0]) for r in rows)
 
-    def stage(self, batch: pa.Table, types: dict[str, ColumnType]) -> exp.Table:
+    def stage(self, batch: pa.Table, types: dict[str, ColumnType], *, schema: str) -> exp.Table:
         columns = {n: types[n] if n in types else _metadata_stage_type(n) for n in batch.column_names}
         self.execute(sql.create_table(None, STAGE, columns, dialect=self.dialect, temporary=True))
         buffer = io.BytesIO()
@@ -218,17 +231,167 @@ class PostgresWriter:
         self.close()
 
 
+# Staging column types (load-job schema field types). Exact decimals and JSON travel as text that
+# the apply statement casts (CAST AS NUMERIC) or parses (PARSE_JSON), as on the other warehouses.
+BIGQUERY_STAGE_TYPES: dict[ColumnType, str] = {
+    ColumnType.TEXT: "STRING",
+    ColumnType.BIGINT: "INT64",
+    ColumnType.DOUBLE: "FLOAT64",
+    ColumnType.NUMERIC: "STRING",
+    ColumnType.BOOLEAN: "BOOL",
+    ColumnType.DATE: "DATE",
+    ColumnType.TIMESTAMP: "DATETIME",
+    ColumnType.TIMESTAMPTZ: "TIMESTAMP",
+    ColumnType.JSON: "STRING",
+}
+BIGQUERY_STATEMENT_TIMEOUT = 3600.0  # seconds one statement or load job may take
+LIST_PAGE = 1000
+
+
 class BigQueryWriter:
-    """Not built yet: BigQuery load jobs (Arrow/Parquet into a staging table, then the same MERGE /
-    INSERT generated for the bigquery dialect)."""
+    """Loads into BigQuery over its REST API (the adapter's `BigQueryClient`: service-account token,
+    jobs in the warehouse's location, standard SQL).
+
+    Each batch is a load job (jobs.insert with a multipart upload of newline-delimited JSON, an
+    explicit schema, WRITE_TRUNCATE) into a staging table `_dalgo_stage_<random>` in the destination
+    dataset, then one statement (INSERT ... SELECT or MERGE) applies it, then the staging table is
+    deleted. Statements run with jobs.query and are waited on.
+
+    Transactions: BigQuery commits each statement atomically on its own (a job is all or nothing),
+    so `commit` has nothing to do and `rollback` only removes a staging table left by a failed batch.
+    What the loader's guarantees rest on still holds: a batch's rows appear by one statement, and a
+    state reaches its callback only after that statement finished. DDL run before a failed apply
+    (a new column) stays, which is harmless: the loader introspects again. The overwrite swap is one
+    CREATE OR REPLACE TABLE ... AS SELECT per table (atomic per table, not across tables).
+    Views bind late in BigQuery, so no view depends on a table in the way that blocks replacing it.
+    """
 
     dialect = "bigquery"
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        raise NotImplementedError(
-            "Loading into BigQuery is not implemented yet: the loader writes to DuckDB and PostgreSQL. "
-            "A BigQueryWriter needs load jobs into a staging table plus the bigquery-dialect apply statements."
-        )
+    def __init__(
+        self,
+        *,
+        service_account_info: dict[str, Any],
+        project: str,
+        location: str,
+        dataset: str | None = None,
+        transport: Any = None,  # an httpx transport (tests)
+        statement_timeout_seconds: float = BIGQUERY_STATEMENT_TIMEOUT,
+    ):
+        self.client = BigQueryClient(
+            service_account_info=service_account_info, project=project, location=location, dataset=dataset,
+            transport=transport, user_agent="dalgo-loader",
+        )  # fmt: skip
+        self.location: str | None = self.client.location
+        self.statement_timeout_seconds = statement_timeout_seconds
+        self._staged: tuple[str, str] | None = None  # (dataset, table) of the batch being applied
+
+    def __repr__(self) -> str:
+        return f"BigQueryWriter({self.client!r})"
+
+    def _table_path(self, dataset: str, table: str | None = None) -> str:
+        path = f"/projects/{quote(self.client.project, safe='')}/datasets/{quote(dataset, safe='')}/tables"
+        return f"{path}/{quote(table, safe='')}" if table is not None else path
+
+    def execute(self, statement: str) -> None:
+        self.client.run_statement(statement, timeout_seconds=self.statement_timeout_seconds)
+
+    def commit(self) -> None:
+        pass  # every statement committed when its job finished
+
+    def rollback(self) -> None:
+        try:
+            self.unstage()
+        except WarehouseError as exc:  # already failing: report the first error, not this one
+            log.warning("Could not delete the BigQuery staging table: %s", exc.detail)
+            self._staged = None
+
+    def table_columns(self, schema: str, table: str) -> dict[str, ColumnType] | None:
+        response, body = self.client.call("GET", self._table_path(schema, table))
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            self.client.fail(response)
+        fields = (body.get("schema") or {}).get("fields") or []
+        return {str(f["name"]): type_from_bigquery(f) for f in fields if isinstance(f, dict) and f.get("name")} or None
+
+    def tables(self, schema: str) -> list[str]:
+        names: list[str] = []
+        token: str | None = None
+        while True:
+            response, body = self.client.call(
+                "GET", self._table_path(schema), params={"maxResults": LIST_PAGE, "pageToken": token}
+            )
+            if response.status_code == 404:
+                return names  # no dataset yet
+            if response.status_code >= 400:
+                self.client.fail(response)
+            for entry in body.get("tables") or []:
+                table_id = (entry.get("tableReference") or {}).get("tableId")
+                if table_id:
+                    names.append(str(table_id))
+            token = body.get("nextPageToken")
+            if not token:
+                return names
+
+    def dependents(self, schema: str, table: str) -> list[str]:
+        return []  # BigQuery views are bound when queried: replacing a table keeps them working
+
+    def stage(self, batch: pa.Table, types: dict[str, ColumnType], *, schema: str) -> exp.Table:
+        self.rollback()  # a stage left by an earlier failure
+        name = f"{STAGE}_{uuid.uuid4().hex[:12]}"
+        fields = [
+            {"name": n, "type": BIGQUERY_STAGE_TYPES[types[n] if n in types else _metadata_stage_type(n)],
+             "mode": "NULLABLE"}
+            for n in batch.column_names
+        ]  # fmt: skip
+        load = {
+            "destinationTable": {"projectId": self.client.project, "datasetId": schema, "tableId": name},
+            "schema": {"fields": fields},
+            "sourceFormat": "NEWLINE_DELIMITED_JSON",
+            "writeDisposition": "WRITE_TRUNCATE",
+            "createDisposition": "CREATE_IF_NEEDED",
+            "ignoreUnknownValues": False,
+            "maxBadRecords": 0,
+        }
+        self._staged = (schema, name)
+        self.client.insert_job({"load": load}, media=_ndjson(batch), timeout_seconds=self.statement_timeout_seconds)
+        return sql.table(schema, name)
+
+    def unstage(self) -> None:
+        if self._staged is None:
+            return
+        response, _ = self.client.call("DELETE", self._table_path(*self._staged))
+        if response.status_code >= 400 and response.status_code != 404:
+            self.client.fail(response)
+        self._staged = None
+
+    def close(self) -> None:
+        try:
+            self.rollback()
+        finally:
+            self.client.close()
+
+    def __enter__(self) -> BigQueryWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _ndjson(batch: pa.Table) -> bytes:
+    """The batch as newline-delimited JSON for a load job. Timestamps are UTC wall-clock text without
+    a zone ("2024-03-01 04:30:00.000000"), which BigQuery reads as UTC for TIMESTAMP and as written
+    for DATETIME; dates are ISO text; NaN and infinities become null (JSON has no such numbers)."""
+    columns = []
+    for column in batch.columns:
+        if pa.types.is_timestamp(column.type):
+            column = column.cast(pa.timestamp("us")).cast(pa.string())
+        elif pa.types.is_date(column.type):
+            column = column.cast(pa.string())
+        columns.append(column)
+    rows = pa.Table.from_arrays(columns, names=batch.column_names).to_pylist()
+    return b"\n".join(orjson.dumps(row) for row in rows) + b"\n"
 
 
 def _metadata_stage_type(name: str) -> ColumnType:

@@ -17,6 +17,7 @@ import pytest
 from dalgo.ingestion.loader import BigQueryWriter, DuckDBWriter, Loader, PostgresWriter
 from dalgo.ingestion.loader.writers import WarehouseWriter
 from dalgo.ingestion.protocol import ConfiguredStream, DestinationMode, Record, State, SyncMode
+from dalgo.warehouses.adapters.base import WarehouseError
 
 PG_SERVER = "host=127.0.0.1 port=5432 user=postgres"
 PG_DB = f"dalgo_loadtest_{os.getpid()}"
@@ -361,9 +362,11 @@ def test_unicode_names_with_quotes_and_spaces(engine: Engine) -> None:
     assert value.replace("\x00", "") == "Amélie \"q\", 'x'\n"
 
 
-def test_bigquery_is_a_clear_stub() -> None:
-    with pytest.raises(NotImplementedError, match="BigQuery"):
-        BigQueryWriter()
+def test_bigquery_writer_checks_its_settings_before_any_request() -> None:
+    """BigQuery cannot be reached from here: its writer's loads are tested against a fake BigQuery at
+    the HTTP edge in test_loader_bigquery.py. A key that is no service account's fails at once."""
+    with pytest.raises(WarehouseError, match="not a service account key"):
+        BigQueryWriter(service_account_info={"type": "authorized_user"}, project="ngo-data", location="US")
 
 
 def test_overwrite_keeps_views_that_depend_on_the_table(engine: Engine) -> None:

@@ -3,7 +3,9 @@
 No google-cloud-* packages: the adapter needs a handful of calls. It authenticates with the
 service-account flow of Google OAuth 2.0 (a JWT assertion signed RS256 with the key's private_key,
 exchanged at the key's token_uri for an access token, cached until shortly before it expires), then
-uses datasets.list, tables.list, tables.get, jobs.query, jobs.getQueryResults and jobs.cancel.
+uses datasets.list, tables.list, tables.get, jobs.query, jobs.getQueryResults and jobs.cancel. The
+loader's BigQueryWriter shares the client (`BigQueryClient`) and adds jobs.insert with a multipart
+upload (load jobs), jobs.get and tables.delete.
 
 Queries run as jobs in the configured location with standard SQL. Results come in the REST "f/v"
 row format with every value as a string; they are converted to Python values by the result schema.
@@ -240,10 +242,10 @@ def _api_error(response: httpx.Response) -> tuple[str, set[str]]:
     return message, reasons
 
 
-class BigQueryAdapter:
-    """A WarehouseAdapter for one BigQuery project, queried as a service account in one location."""
-
-    dialect = "bigquery"
+class BigQueryClient:
+    """BigQuery REST v2 as a service account in one project and location: the access token, the
+    authenticated calls, query jobs waited on, and other jobs (loads) inserted and polled. The adapter
+    (Explore, statistics) and the loader's BigQueryWriter both use it."""
 
     def __init__(
         self,
@@ -254,6 +256,7 @@ class BigQueryAdapter:
         dataset: str | None = None,
         transport: httpx.BaseTransport | None = None,
         base_url: str = DEFAULT_BASE_URL,
+        user_agent: str = "dalgo-bigquery-adapter",
     ) -> None:
         self.client_email, self._token_uri, self._key, self._key_id = load_service_account(service_account_info)
         if not project or not project.strip():
@@ -266,91 +269,110 @@ class BigQueryAdapter:
         self.location = location.strip()
         self.dataset = dataset.strip() if dataset and dataset.strip() else None
         self._base_url = base_url.rstrip("/")
+        # Media uploads go to the same path under /upload (https://bigquery.googleapis.com/upload/bigquery/v2).
+        parts = urlsplit(self._base_url)
+        self._upload_url = f"{parts.scheme}://{parts.netloc}/upload{parts.path}"
         self._http = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
-            headers={"User-Agent": "dalgo-bigquery-adapter"},
+            headers={"User-Agent": user_agent},
         )
         self._token: str | None = None
         self._token_expires_at = 0.0
         self._token_lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"BigQueryAdapter(project={self.project!r}, location={self.location!r}, as={self.client_email!r})"
-
-    # --- protocol ---------------------------------------------------------------------------------
-
-    def test(self) -> str:
-        self._access_token()
-        datasets = self._datasets(for_test=True)
-        if self.dataset and self.dataset not in datasets:
-            raise WarehouseMissing(
-                f"Dataset {self.dataset} not found in project {self.project} (location {self.location}) "
-                f"or not visible to {self.client_email}.",
-                fields={FIELD_PREFIX + "dataset": "Not found."},
-            )
-        self._run("SELECT 1", timeout_seconds=30.0, page_rows=1, for_test=True)
-        count = len(datasets)
-        noun = "dataset" if count == 1 else "datasets"
-        return f"Connected to project {self.project} ({count} {noun} in {self.location})."
-
-    def catalog(self) -> Catalog:
-        tables: list[Table] = []
-        for dataset in self._datasets():
-            for table_id, table_type in self._tables(dataset):
-                columns = self._columns(dataset, table_id)
-                if columns is None:  # dropped between the listing and now
-                    continue
-                kind = "view" if table_type in VIEW_TYPES else "table"
-                tables.append(Table(schema=dataset, name=table_id, kind=kind, columns=columns))
-        return Catalog(tables=tuple(tables))
-
-    def query(self, sql: str, *, timeout_seconds: float, max_rows: int) -> QueryResult:
-        wanted = max(max_rows, 0) + 1  # one more than allowed tells whether there were more
-        first, job = self._run(sql, timeout_seconds=timeout_seconds, page_rows=min(PAGE_ROWS, wanted))
-        fields = self._fields(first)
-        convert = row_converter(fields)
-        rows = [convert(row) for row in first.get("rows") or []]
-        total = int(first.get("totalRows") or 0)
-        token = first.get("pageToken")
-        while token and len(rows) < wanted:
-            page = self._results(job, page_token=token, max_results=min(PAGE_ROWS, wanted - len(rows)))
-            rows.extend(convert(row) for row in page.get("rows") or [])
-            token = page.get("pageToken")
-        truncated = len(rows) > max_rows or total > max_rows
-        return QueryResult(columns=[str(f.get("name")) for f in fields], rows=rows[:max_rows], truncated=truncated)
-
-    def stream(self, sql: str, *, timeout_seconds: float, batch_size: int = 10_000) -> StreamedResult:
-        page_rows = max(1, min(batch_size, PAGE_ROWS))
-        first, job = self._run(sql, timeout_seconds=timeout_seconds, page_rows=page_rows)
-        fields = self._fields(first)
-        convert = row_converter(fields)
-
-        def batches(page: dict[str, Any]) -> Iterator[list[tuple[Any, ...]]]:
-            while True:
-                rows = [convert(row) for row in page.get("rows") or []]
-                token = page.get("pageToken")
-                del page  # the previous page is not kept while the next one is fetched
-                if rows:
-                    yield rows
-                if not token:
-                    return
-                page = self._results(job, page_token=token, max_results=page_rows)
-
-        return StreamedResult(columns=[str(f.get("name")) for f in fields], batches=batches(first))
-
-    def export_csv(self, sql: str, *, timeout_seconds: float) -> Iterator[bytes]:
-        """BigQuery has no CSV to stream back to us: rows are written as CSV page by page."""
-        from dalgo.warehouses.values import rows_to_csv
-
-        streamed = self.stream(sql, timeout_seconds=timeout_seconds)
-        yield from rows_to_csv(streamed.columns, streamed.batches)
-
-    def session(self) -> AbstractContextManager[None]:
-        return nullcontext()  # one HTTP client per adapter already
+        return f"{type(self).__name__}(project={self.project!r}, location={self.location!r}, as={self.client_email!r})"
 
     def close(self) -> None:
         self._http.close()
+
+    # --- for other apps (the loader's writer) -------------------------------------------------------
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: dict[str, Any] | None = None,
+    ) -> tuple[httpx.Response, dict[str, Any]]:
+        """An authenticated call to `path` under the API's base URL: the response and its JSON body."""
+        return self._api(method, path, params=params, json_body=json_body)
+
+    def fail(self, response: httpx.Response, *, missing: str | None = None, denied: str | None = None) -> NoReturn:
+        """Raise the WarehouseError that an error response means."""
+        self._fail(response, missing=missing, denied=denied)
+
+    def run_statement(self, sql: str, *, timeout_seconds: float) -> dict[str, Any]:
+        """Run one standard-SQL statement (DDL, DML or a query) as a job in the location and wait for
+        it to finish: jobs.query, then jobs.getQueryResults until the job is complete."""
+        body, _ = self._run(sql, timeout_seconds=timeout_seconds, page_rows=1)
+        return body
+
+    def insert_job(
+        self, configuration: dict[str, Any], *, timeout_seconds: float, media: bytes | None = None
+    ) -> dict[str, Any]:
+        """jobs.insert (with `media` as a multipart upload: the job's JSON, then the data), then
+        jobs.get until the job is DONE. A job that ends with an errorResult raises WarehouseError
+        with BigQuery's message and its first errors; past timeout_seconds the job is cancelled."""
+        job_ref = {"projectId": self.project, "jobId": f"dalgo_{uuid.uuid4().hex}", "location": self.location}
+        job = {"jobReference": job_ref, "configuration": configuration}
+        path = f"{self._project_path()}/jobs"
+        deadline = time.monotonic() + max(float(timeout_seconds), 0.001)
+        denied = (
+            f"{self.client_email} may not run this job in project {self.project}: loading needs BigQuery "
+            "Data Editor (roles/bigquery.dataEditor) and Job User (roles/bigquery.jobUser)."
+        )
+        if media is None:
+            response, body = self._api("POST", path, json_body=job)
+        else:
+            boundary = f"dalgo-{uuid.uuid4().hex}"
+            while boundary.encode() in media:
+                boundary = f"dalgo-{uuid.uuid4().hex}"
+            content = b"".join(
+                [
+                    f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n".encode(),
+                    json.dumps(job).encode(),
+                    f"\r\n--{boundary}\r\nContent-Type: application/octet-stream\r\n\r\n".encode(),
+                    media,
+                    f"\r\n--{boundary}--\r\n".encode(),
+                ]
+            )
+            response, body = self._api(
+                "POST",
+                path,
+                base_url=self._upload_url,
+                params={"uploadType": "multipart"},
+                content=content,
+                content_type=f"multipart/related; boundary={boundary}",
+            )
+        if response.status_code >= 400:
+            self._fail(response, denied=denied)
+        job_id = str((body.get("jobReference") or {}).get("jobId") or job_ref["jobId"])
+        delay = 0.05
+        while str((body.get("status") or {}).get("state") or "").upper() != "DONE":
+            if time.monotonic() >= deadline:
+                self._cancel({**job_ref, "jobId": job_id})
+                raise QueryTimeout(f"The BigQuery job did not finish within {timeout_seconds:g} s; it was cancelled.")
+            time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
+            delay = min(delay * 2, 1.0)
+            response, body = self._api(
+                "GET", f"{path}/{quote(job_id, safe='')}", params={"location": job_ref["location"]}
+            )
+            if response.status_code >= 400:
+                self._fail(response, denied=denied)
+        status = body.get("status") or {}
+        error = status.get("errorResult")
+        if isinstance(error, dict):
+            details = [
+                str(e.get("message"))
+                for e in status.get("errors") or []
+                if isinstance(e, dict) and e.get("message") and e.get("message") != error.get("message")
+            ]
+            message = "; ".join([str(error.get("message") or error.get("reason") or "the job failed"), *details[:3]])
+            raise WarehouseError(f"BigQuery job {job_id} failed: {message[: MAX_MESSAGE * 2]}")
+        return body
 
     # --- authentication ---------------------------------------------------------------------------
 
@@ -416,13 +438,21 @@ class BigQueryAdapter:
         params: dict[str, Any] | None = None,
         json_body: dict[str, Any] | None = None,
         data: dict[str, str] | None = None,
+        content: bytes | None = None,
         timeout: float | None = None,
     ) -> httpx.Response:
         """One request; transport failures become WarehouseUnreachable (no headers or body in the message)."""
         request_timeout = httpx.Timeout(timeout, connect=CONNECT_TIMEOUT) if timeout else httpx.USE_CLIENT_DEFAULT
         try:
             return self._http.request(
-                method, url, headers=headers, params=params, json=json_body, data=data, timeout=request_timeout
+                method,
+                url,
+                headers=headers,
+                params=params,
+                json=json_body,
+                data=data,
+                content=content,
+                timeout=request_timeout,
             )
         except httpx.TimeoutException as exc:
             phase = "connect to" if isinstance(exc, httpx.ConnectTimeout) else "get an answer from"
@@ -445,16 +475,23 @@ class BigQueryAdapter:
         params: dict[str, Any] | None = None,
         json_body: dict[str, Any] | None = None,
         timeout: float | None = None,
+        base_url: str | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
     ) -> tuple[httpx.Response, dict[str, Any]]:
         """An authenticated BigQuery call. A 401 on a cached token fetches a new token and retries once."""
         for attempt in (1, 2):
             token = self._access_token()
+            headers = {"Authorization": f"Bearer {token}"}
+            if content_type:
+                headers["Content-Type"] = content_type
             response = self._send(
                 method,
-                f"{self._base_url}{path}",
-                headers={"Authorization": f"Bearer {token}"},
+                f"{base_url or self._base_url}{path}",
+                headers=headers,
                 params={k: v for k, v in (params or {}).items() if v is not None},
                 json_body=json_body,
+                content=content,
                 timeout=timeout,
             )
             if response.status_code == 401 and attempt == 1:
@@ -480,93 +517,10 @@ class BigQueryAdapter:
             raise WarehousePrivileges(f"{denied} BigQuery said: {message}" if denied else message)
         raise WarehouseError(message)
 
-    # --- catalog ----------------------------------------------------------------------------------
-
     def _project_path(self) -> str:
         return f"/projects/{quote(self.project, safe='')}"
 
-    def _datasets(self, *, for_test: bool = False) -> list[str]:
-        """Dataset ids in the project that live in this adapter's location (others cannot be queried here)."""
-        found: list[str] = []
-        elsewhere: dict[str, str] = {}
-        token: str | None = None
-        while True:
-            response, body = self._api(
-                "GET", f"{self._project_path()}/datasets", params={"maxResults": LIST_PAGE, "pageToken": token}
-            )
-            if response.status_code >= 400:
-                self._fail(
-                    response,
-                    missing=f"Project {self.project} not found or not visible to {self.client_email}.",
-                    denied=(
-                        f"{self.client_email} may not list the datasets of project {self.project}: "
-                        f"grant it {NEEDED_ROLES} on the project."
-                    ),
-                )
-            for entry in body.get("datasets") or []:
-                ref = entry.get("datasetReference") or {}
-                dataset_id = str(ref.get("datasetId") or str(entry.get("id", "")).rpartition(":")[2])
-                where = str(entry.get("location") or "")
-                if where and where.lower() != self.location.lower():
-                    elsewhere[dataset_id] = where
-                    continue
-                found.append(dataset_id)
-            token = body.get("nextPageToken")
-            if not token:
-                break
-        if for_test and self.dataset in elsewhere:
-            raise WarehouseMissing(
-                f"Dataset {self.dataset} is in location {elsewhere[self.dataset]}, not {self.location}: "
-                "set the location to the dataset's.",
-                fields={FIELD_PREFIX + "location": f"The dataset is in {elsewhere[self.dataset]}."},
-            )
-        return found
-
-    def _tables(self, dataset: str) -> Iterator[tuple[str, str]]:
-        token: str | None = None
-        path = f"{self._project_path()}/datasets/{quote(dataset, safe='')}/tables"
-        while True:
-            response, body = self._api("GET", path, params={"maxResults": LIST_PAGE, "pageToken": token})
-            if response.status_code >= 400:
-                self._fail(
-                    response,
-                    missing=f"Dataset {dataset} not found in project {self.project}.",
-                    denied=f"{self.client_email} may not list the tables of {dataset}: grant it {NEEDED_ROLES}.",
-                )
-            for entry in body.get("tables") or []:
-                ref = entry.get("tableReference") or {}
-                if ref.get("tableId"):
-                    yield str(ref["tableId"]), str(entry.get("type") or "TABLE").upper()
-            token = body.get("nextPageToken")
-            if not token:
-                return
-
-    def _columns(self, dataset: str, table: str) -> tuple[Column, ...] | None:
-        path = f"{self._project_path()}/datasets/{quote(dataset, safe='')}/tables/{quote(table, safe='')}"
-        response, body = self._api("GET", path)
-        if response.status_code == 404:
-            return None
-        if response.status_code >= 400:
-            self._fail(
-                response,
-                denied=f"{self.client_email} may not read the schema of {dataset}.{table}: grant it {NEEDED_ROLES}.",
-            )
-        fields = (body.get("schema") or {}).get("fields") or []
-        return tuple(
-            Column(
-                name=str(field.get("name")),
-                type=type_name(field),
-                kind=column_kind(field),
-                nullable=str(field.get("mode") or "NULLABLE").upper() != "REQUIRED",
-            )
-            for field in fields
-        )
-
     # --- jobs -------------------------------------------------------------------------------------
-
-    def _fields(self, body: dict[str, Any]) -> list[dict[str, Any]]:
-        fields = (body.get("schema") or {}).get("fields") or []
-        return [f for f in fields if isinstance(f, dict)]
 
     def _query_failed(self, response: httpx.Response, *, for_test: bool) -> NoReturn:
         message, _ = _api_error(response)
@@ -680,3 +634,163 @@ class BigQueryAdapter:
             return
         if response.status_code >= 400:
             log.warning("Could not cancel BigQuery job %s: HTTP %s", job["jobId"], response.status_code)
+
+
+class BigQueryAdapter(BigQueryClient):
+    """A WarehouseAdapter for one BigQuery project, queried as a service account in one location."""
+
+    dialect = "bigquery"
+
+    # --- protocol ---------------------------------------------------------------------------------
+
+    def test(self) -> str:
+        self._access_token()
+        datasets = self._datasets(for_test=True)
+        if self.dataset and self.dataset not in datasets:
+            raise WarehouseMissing(
+                f"Dataset {self.dataset} not found in project {self.project} (location {self.location}) "
+                f"or not visible to {self.client_email}.",
+                fields={FIELD_PREFIX + "dataset": "Not found."},
+            )
+        self._run("SELECT 1", timeout_seconds=30.0, page_rows=1, for_test=True)
+        count = len(datasets)
+        noun = "dataset" if count == 1 else "datasets"
+        return f"Connected to project {self.project} ({count} {noun} in {self.location})."
+
+    def catalog(self) -> Catalog:
+        tables: list[Table] = []
+        for dataset in self._datasets():
+            for table_id, table_type in self._tables(dataset):
+                columns = self._columns(dataset, table_id)
+                if columns is None:  # dropped between the listing and now
+                    continue
+                kind = "view" if table_type in VIEW_TYPES else "table"
+                tables.append(Table(schema=dataset, name=table_id, kind=kind, columns=columns))
+        return Catalog(tables=tuple(tables))
+
+    def query(self, sql: str, *, timeout_seconds: float, max_rows: int) -> QueryResult:
+        wanted = max(max_rows, 0) + 1  # one more than allowed tells whether there were more
+        first, job = self._run(sql, timeout_seconds=timeout_seconds, page_rows=min(PAGE_ROWS, wanted))
+        fields = self._fields(first)
+        convert = row_converter(fields)
+        rows = [convert(row) for row in first.get("rows") or []]
+        total = int(first.get("totalRows") or 0)
+        token = first.get("pageToken")
+        while token and len(rows) < wanted:
+            page = self._results(job, page_token=token, max_results=min(PAGE_ROWS, wanted - len(rows)))
+            rows.extend(convert(row) for row in page.get("rows") or [])
+            token = page.get("pageToken")
+        truncated = len(rows) > max_rows or total > max_rows
+        return QueryResult(columns=[str(f.get("name")) for f in fields], rows=rows[:max_rows], truncated=truncated)
+
+    def stream(self, sql: str, *, timeout_seconds: float, batch_size: int = 10_000) -> StreamedResult:
+        page_rows = max(1, min(batch_size, PAGE_ROWS))
+        first, job = self._run(sql, timeout_seconds=timeout_seconds, page_rows=page_rows)
+        fields = self._fields(first)
+        convert = row_converter(fields)
+
+        def batches(page: dict[str, Any]) -> Iterator[list[tuple[Any, ...]]]:
+            while True:
+                rows = [convert(row) for row in page.get("rows") or []]
+                token = page.get("pageToken")
+                del page  # the previous page is not kept while the next one is fetched
+                if rows:
+                    yield rows
+                if not token:
+                    return
+                page = self._results(job, page_token=token, max_results=page_rows)
+
+        return StreamedResult(columns=[str(f.get("name")) for f in fields], batches=batches(first))
+
+    def export_csv(self, sql: str, *, timeout_seconds: float) -> Iterator[bytes]:
+        """BigQuery has no CSV to stream back to us: rows are written as CSV page by page."""
+        from dalgo.warehouses.values import rows_to_csv
+
+        streamed = self.stream(sql, timeout_seconds=timeout_seconds)
+        yield from rows_to_csv(streamed.columns, streamed.batches)
+
+    def session(self) -> AbstractContextManager[None]:
+        return nullcontext()  # one HTTP client per adapter already
+
+    # --- catalog ----------------------------------------------------------------------------------
+
+    def _datasets(self, *, for_test: bool = False) -> list[str]:
+        """Dataset ids in the project that live in this adapter's location (others cannot be queried here)."""
+        found: list[str] = []
+        elsewhere: dict[str, str] = {}
+        token: str | None = None
+        while True:
+            response, body = self._api(
+                "GET", f"{self._project_path()}/datasets", params={"maxResults": LIST_PAGE, "pageToken": token}
+            )
+            if response.status_code >= 400:
+                self._fail(
+                    response,
+                    missing=f"Project {self.project} not found or not visible to {self.client_email}.",
+                    denied=(
+                        f"{self.client_email} may not list the datasets of project {self.project}: "
+                        f"grant it {NEEDED_ROLES} on the project."
+                    ),
+                )
+            for entry in body.get("datasets") or []:
+                ref = entry.get("datasetReference") or {}
+                dataset_id = str(ref.get("datasetId") or str(entry.get("id", "")).rpartition(":")[2])
+                where = str(entry.get("location") or "")
+                if where and where.lower() != self.location.lower():
+                    elsewhere[dataset_id] = where
+                    continue
+                found.append(dataset_id)
+            token = body.get("nextPageToken")
+            if not token:
+                break
+        if for_test and self.dataset in elsewhere:
+            raise WarehouseMissing(
+                f"Dataset {self.dataset} is in location {elsewhere[self.dataset]}, not {self.location}: "
+                "set the location to the dataset's.",
+                fields={FIELD_PREFIX + "location": f"The dataset is in {elsewhere[self.dataset]}."},
+            )
+        return found
+
+    def _tables(self, dataset: str) -> Iterator[tuple[str, str]]:
+        token: str | None = None
+        path = f"{self._project_path()}/datasets/{quote(dataset, safe='')}/tables"
+        while True:
+            response, body = self._api("GET", path, params={"maxResults": LIST_PAGE, "pageToken": token})
+            if response.status_code >= 400:
+                self._fail(
+                    response,
+                    missing=f"Dataset {dataset} not found in project {self.project}.",
+                    denied=f"{self.client_email} may not list the tables of {dataset}: grant it {NEEDED_ROLES}.",
+                )
+            for entry in body.get("tables") or []:
+                ref = entry.get("tableReference") or {}
+                if ref.get("tableId"):
+                    yield str(ref["tableId"]), str(entry.get("type") or "TABLE").upper()
+            token = body.get("nextPageToken")
+            if not token:
+                return
+
+    def _columns(self, dataset: str, table: str) -> tuple[Column, ...] | None:
+        path = f"{self._project_path()}/datasets/{quote(dataset, safe='')}/tables/{quote(table, safe='')}"
+        response, body = self._api("GET", path)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            self._fail(
+                response,
+                denied=f"{self.client_email} may not read the schema of {dataset}.{table}: grant it {NEEDED_ROLES}.",
+            )
+        fields = (body.get("schema") or {}).get("fields") or []
+        return tuple(
+            Column(
+                name=str(field.get("name")),
+                type=type_name(field),
+                kind=column_kind(field),
+                nullable=str(field.get("mode") or "NULLABLE").upper() != "REQUIRED",
+            )
+            for field in fields
+        )
+
+    def _fields(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        fields = (body.get("schema") or {}).get("fields") or []
+        return [f for f in fields if isinstance(f, dict)]

@@ -1,0 +1,817 @@
+"""The loader into BigQuery, against a fake BigQuery at the HTTP edge.
+
+BigQuery cannot be reached from this machine, so `FakeBigQuery` fakes it at the HTTP edge
+(`httpx.MockTransport`) from its documented REST contract: Google OAuth 2.0's service-account flow
+(a JWT bearer assertion, whose RS256 signature is checked against the key pair made here), and
+BigQuery REST v2's jobs.insert with a multipart upload (multipart/related: the Job as JSON, then the
+data) at /upload/bigquery/v2, jobs.get (state PENDING/RUNNING/DONE, errorResult), jobs.query and
+jobs.getQueryResults (jobComplete), jobs.cancel, tables.get/list (paged)/delete and the error body
+{"error": {"code", "message", "errors": [{"reason"}], "status"}}.
+
+Unlike the adapter's fake, this one does the work, in an in-memory DuckDB: a load job creates its
+destination table from the job's schema (WRITE_TRUNCATE) and reads the uploaded newline-delimited
+JSON into it; a statement is parsed as BigQuery SQL and transpiled to DuckDB with sqlglot
+(`sqlglot.transpile(sql, read="bigquery", write="duckdb")`) and run, so the tests check what the
+rows end up as. Where the transpiled SQL means something else in DuckDB than the BigQuery SQL does,
+the fake corrects it and says why (`_as_duckdb`). What it cannot prove is that BigQuery accepts each
+statement as DuckDB does, or still behaves as documented; that needs a real project.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+import duckdb
+import httpx
+import pyarrow as pa
+import pytest
+import sqlglot
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from sqlglot import exp
+
+from dalgo.ingestion.loader import BigQueryWriter, ColumnType, Loader, sql
+from dalgo.ingestion.loader.types import METADATA_COLUMNS
+from dalgo.ingestion.protocol import ConfiguredStream, DestinationMode, Record, State, SyncMode
+from dalgo.warehouses.adapters.base import WarehouseError
+
+PROJECT = "ngo-data"
+LOCATION = "asia-south1"
+EMAIL = "dalgo-loader@ngo-data.iam.gserviceaccount.com"
+TOKEN_URI = "https://oauth2.googleapis.com/token"
+API = "/bigquery/v2"
+UPLOAD = "/upload/bigquery/v2"
+STAGE_RE = re.compile(r"_dalgo_stage_[0-9a-f]{12}")
+
+# BigQuery schema field types -> the DuckDB types that hold the same values (NUMERIC is DECIMAL(38, 9)).
+DUCK_TYPES = {
+    "STRING": "VARCHAR", "INT64": "BIGINT", "INTEGER": "BIGINT", "FLOAT64": "DOUBLE", "FLOAT": "DOUBLE",
+    "NUMERIC": "DECIMAL(38, 9)", "BOOL": "BOOLEAN", "BOOLEAN": "BOOLEAN", "DATE": "DATE",
+    "DATETIME": "TIMESTAMP", "TIMESTAMP": "TIMESTAMPTZ", "JSON": "JSON",
+}  # fmt: skip
+# And back, as tables.get names them (the legacy names the REST API returns).
+BQ_TYPES = {
+    "BIGINT": "INTEGER", "DOUBLE": "FLOAT", "DECIMAL(38,9)": "NUMERIC", "VARCHAR": "STRING",
+    "BOOLEAN": "BOOLEAN", "DATE": "DATE", "TIMESTAMP": "DATETIME", "TIMESTAMP WITH TIME ZONE": "TIMESTAMP",
+    "JSON": "JSON",
+}  # fmt: skip
+
+
+def error_body(code: int, message: str, reason: str, status: str) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "errors": [{"message": message, "domain": "global", "reason": reason}],
+            "status": status,
+        }
+    }
+
+
+def _b64decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def multipart_parts(request: httpx.Request) -> list[tuple[dict[str, str], bytes]]:
+    """A multipart/related body (RFC 2387, CRLF line ends) -> [(headers, content)]."""
+    content_type = request.headers["content-type"]
+    assert content_type.startswith("multipart/related; boundary="), content_type
+    delimiter = b"--" + content_type.split("boundary=", 1)[1].strip('"').encode()
+    pieces = request.content.split(delimiter)
+    assert pieces[0] == b"" and pieces[-1] == b"--\r\n", "a body opens with the delimiter, ends with the close"
+    parts = []
+    for piece in pieces[1:-1]:
+        assert piece.startswith(b"\r\n") and piece.endswith(b"\r\n")
+        head, _, content = piece[2:-2].partition(b"\r\n\r\n")
+        headers = {}
+        for line in head.decode().split("\r\n"):
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        parts.append((headers, content))
+    return parts
+
+
+class FakeBigQuery:
+    """BigQuery REST v2 (and Google's token endpoint) answering from an in-memory DuckDB."""
+
+    def __init__(self, public_key: rsa.RSAPublicKey, workdir: Path) -> None:
+        self.public_key = public_key
+        self.workdir = workdir
+        self.db = duckdb.connect(":memory:")
+        self.db.execute("SET TimeZone = 'UTC'")
+        self.requests: list[httpx.Request] = []
+        self.issued: list[str] = []
+        self.datasets: dict[str, str] = {}  # dataset id -> location
+        self.jobs: dict[str, dict[str, Any]] = {}  # job id -> Job resource
+        self.polls: dict[str, int] = {}  # job id -> jobs.get / getQueryResults answers before it is DONE
+        self.job_polls = 1  # jobs.get answers RUNNING this many times (after jobs.insert did)
+        self.query_polls = 0  # queries answer jobComplete false this many times
+        self.statements: list[str] = []  # BigQuery SQL received, in order
+        self.table_page = 2
+
+    # --- for assertions ----------------------------------------------------------------------------
+
+    def rows(self, query: str) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self.db.execute(query).fetchall()]
+
+    def tables(self, dataset: str) -> list[str]:
+        found = self.db.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY 1", [dataset]
+        ).fetchall()
+        return [str(r[0]) for r in found]
+
+    def field_types(self, dataset: str, table: str) -> dict[str, str]:
+        return {f["name"]: f["type"] for f in self._fields(dataset, table)}
+
+    def calls(self, method: str, pattern: str) -> list[httpx.Request]:
+        return [r for r in self.requests if r.method == method and re.fullmatch(pattern, r.url.path)]
+
+    # --- the handler -------------------------------------------------------------------------------
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if str(request.url) == TOKEN_URI:
+            return self.token(request)
+        assert request.url.host == "bigquery.googleapis.com"
+        auth = request.headers.get("Authorization", "")
+        if auth.removeprefix("Bearer ") not in self.issued:
+            return httpx.Response(401, json=error_body(401, "Invalid Credentials", "authError", "UNAUTHENTICATED"))
+        p = rf"/projects/{PROJECT}"
+        routes: list[tuple[str, str, Callable[..., httpx.Response]]] = [
+            ("POST", rf"{UPLOAD}{p}/jobs", self.insert_upload),
+            ("GET", rf"{API}{p}/jobs/([^/]+)", self.get_job),
+            ("POST", rf"{API}{p}/jobs/([^/]+)/cancel", self.cancel_job),
+            ("POST", rf"{API}{p}/queries", self.query),
+            ("GET", rf"{API}{p}/queries/([^/]+)", self.get_query_results),
+            ("GET", rf"{API}{p}/datasets/([^/]+)/tables", self.list_tables),
+            ("GET", rf"{API}{p}/datasets/([^/]+)/tables/([^/]+)", self.get_table),
+            ("DELETE", rf"{API}{p}/datasets/([^/]+)/tables/([^/]+)", self.delete_table),
+        ]
+        for method, pattern, route in routes:
+            match = re.fullmatch(pattern, request.url.path)
+            if request.method == method and match:
+                return route(request, *[unquote(g) for g in match.groups()])
+        return httpx.Response(404, json=error_body(404, f"Not found: {request.url.path}", "notFound", "NOT_FOUND"))
+
+    def token(self, request: httpx.Request) -> httpx.Response:
+        form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
+        assert form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+        header_b64, claims_b64, signature_b64 = form["assertion"].split(".")
+        try:
+            self.public_key.verify(
+                _b64decode(signature_b64), f"{header_b64}.{claims_b64}".encode(), padding.PKCS1v15(), hashes.SHA256()
+            )
+        except InvalidSignature:
+            return httpx.Response(400, json={"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
+        claims = json.loads(_b64decode(claims_b64))
+        assert claims["iss"] == EMAIL and claims["scope"] == "https://www.googleapis.com/auth/bigquery"
+        token = f"ya29.loader-token-{len(self.issued)}"
+        self.issued.append(token)
+        return httpx.Response(200, json={"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
+
+    # --- jobs --------------------------------------------------------------------------------------
+
+    def _job(self, job: dict[str, Any], state: str, error: str | None = None) -> dict[str, Any]:
+        ref = job["jobReference"]
+        resource = {
+            "kind": "bigquery#job",
+            "id": f"{PROJECT}:{ref['location']}.{ref['jobId']}",
+            "jobReference": ref,
+            "configuration": job["configuration"],
+            "status": {"state": state},
+        }
+        if error:
+            resource["status"] = {
+                "state": "DONE",
+                "errorResult": {"reason": "invalid", "message": "Error while reading data, error message: "
+                                "JSON table encountered too many errors, giving up. Rows: 1; errors: 1."},
+                "errors": [{"reason": "invalid", "message": error[:300]}],
+            }  # fmt: skip
+        return resource
+
+    def insert_upload(self, request: httpx.Request) -> httpx.Response:
+        assert request.url.params["uploadType"] == "multipart"
+        (meta_headers, meta), (data_headers, data) = multipart_parts(request)
+        assert meta_headers["content-type"].startswith("application/json")
+        assert data_headers["content-type"] == "application/octet-stream"
+        job = json.loads(meta)
+        load = job["configuration"]["load"]
+        job_id = job["jobReference"]["jobId"]
+        if job_id in self.jobs:
+            return httpx.Response(
+                409, json=error_body(409, f"Already Exists: Job {job_id}", "duplicate", "ALREADY_EXISTS")
+            )
+        if load.get("sourceFormat") != "NEWLINE_DELIMITED_JSON":
+            return httpx.Response(400, json=error_body(400, "Unsupported format", "invalid", "INVALID_ARGUMENT"))
+        error = self._load(load, data)
+        self.jobs[job_id] = self._job(job, "DONE", error)
+        self.polls[job_id] = self.job_polls
+        answer = self.jobs[job_id] if not self.job_polls else self._job(job, "RUNNING")
+        return httpx.Response(200, json=answer)
+
+    def _load(self, load: dict[str, Any], data: bytes) -> str | None:
+        """Runs the load job; an error message when it fails."""
+        destination = load["destinationTable"]
+        assert destination["projectId"] == PROJECT
+        dataset, table = destination["datasetId"], destination["tableId"]
+        if dataset not in self.datasets:
+            return f"Not found: Dataset {PROJECT}:{dataset}"
+        assert load["writeDisposition"] == "WRITE_TRUNCATE"
+        fields = load["schema"]["fields"]
+        names = {f["name"] for f in fields}
+        for line in data.splitlines():
+            unknown = set(json.loads(line)) - names
+            if unknown and not load.get("ignoreUnknownValues"):
+                return f"JSON table encountered unknown fields: {sorted(unknown)}"
+        target = f'"{dataset}"."{table}"'
+        columns = ", ".join(f'"{f["name"]}" {DUCK_TYPES[f["type"]]}' for f in fields)
+        path = self.workdir / f"{uuid.uuid4().hex}.json"
+        path.write_bytes(data)
+        struct = "{" + ", ".join(f"'{f['name']}': '{DUCK_TYPES[f['type']]}'" for f in fields) + "}"
+        try:
+            self.db.execute("BEGIN")
+            self.db.execute(f"CREATE OR REPLACE TABLE {target} ({columns})")
+            self.db.execute(
+                f"INSERT INTO {target} SELECT * FROM read_json('{path}', format = 'newline_delimited', "
+                f"columns = {struct})"
+            )
+            self.db.execute("COMMIT")
+        except duckdb.Error as exc:
+            self.db.execute("ROLLBACK")
+            return str(exc)
+        finally:
+            path.unlink()
+        return None
+
+    def get_job(self, request: httpx.Request, job_id: str) -> httpx.Response:
+        assert request.url.params["location"] == LOCATION
+        if job_id not in self.jobs:
+            return httpx.Response(404, json=error_body(404, f"Not found: Job {job_id}", "notFound", "NOT_FOUND"))
+        if self.polls[job_id] > 0:
+            self.polls[job_id] -= 1
+            return httpx.Response(200, json={**self.jobs[job_id], "status": {"state": "RUNNING"}})
+        return httpx.Response(200, json=self.jobs[job_id])
+
+    def cancel_job(self, request: httpx.Request, job_id: str) -> httpx.Response:
+        return httpx.Response(200, json={"kind": "bigquery#jobCancelResponse", "job": self.jobs.get(job_id, {})})
+
+    def query(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        assert body["useLegacySql"] is False and body["location"] == LOCATION
+        self.statements.append(body["query"])
+        try:
+            affected = self.execute(body["query"])
+        except sqlglot.errors.ParseError as exc:
+            message = f"Syntax error: {str(exc).splitlines()[0]}"
+            return httpx.Response(400, json=error_body(400, message, "invalidQuery", "INVALID_ARGUMENT"))
+        except duckdb.Error as exc:
+            return httpx.Response(400, json=error_body(400, str(exc)[:300], "invalidQuery", "INVALID_ARGUMENT"))
+        job_id = f"job_{uuid.uuid4().hex[:8]}"
+        ref = {"projectId": PROJECT, "jobId": job_id, "location": LOCATION}
+        self.jobs[job_id] = {"jobReference": ref, "affected": affected}
+        self.polls[job_id] = self.query_polls
+        if self.query_polls:
+            return httpx.Response(
+                200, json={"kind": "bigquery#queryResponse", "jobReference": ref, "jobComplete": False}
+            )
+        return httpx.Response(200, json=self._results(job_id))
+
+    def _results(self, job_id: str) -> dict[str, Any]:
+        job = self.jobs[job_id]
+        result = {"kind": "bigquery#queryResponse", "jobReference": job["jobReference"], "jobComplete": True,
+                  "totalRows": "0", "schema": {"fields": []}}  # fmt: skip
+        if job["affected"] is not None:
+            result["numDmlAffectedRows"] = str(job["affected"])
+        return result
+
+    def get_query_results(self, request: httpx.Request, job_id: str) -> httpx.Response:
+        assert request.url.params["location"] == LOCATION
+        if self.polls[job_id] > 0:
+            self.polls[job_id] -= 1
+            return httpx.Response(200, json={"jobReference": self.jobs[job_id]["jobReference"], "jobComplete": False})
+        return httpx.Response(200, json=self._results(job_id))
+
+    def execute(self, bigquery_sql: str) -> int | None:
+        """Run one statement: a CREATE SCHEMA creates a dataset in its location; anything else is
+        transpiled to DuckDB and run. The number of rows a DML statement changed, else None."""
+        tree = sqlglot.parse_one(bigquery_sql, read="bigquery")
+        if isinstance(tree, exp.Create) and tree.kind == "SCHEMA":
+            dataset = tree.this.name or tree.this.args["db"].name
+            location = next(
+                (p.this.name for p in (tree.args.get("properties") or exp.Properties()).expressions
+                 if isinstance(p, exp.LocationProperty)),
+                "US",  # the default when a query creates a dataset without a location
+            )  # fmt: skip
+            if dataset in self.datasets:
+                if not tree.args.get("exists"):
+                    raise duckdb.CatalogException(f"Already Exists: Dataset {PROJECT}:{dataset}")
+                return None
+            self.datasets[dataset] = location
+            self.db.execute(f'CREATE SCHEMA "{dataset}"')
+            return None
+        result = self.db.execute(self._as_duckdb(tree))
+        if isinstance(tree, exp.Insert | exp.Merge | exp.Update | exp.Delete):
+            row = result.fetchone()
+            return int(row[0]) if row else 0
+        return None
+
+    def _as_duckdb(self, tree: exp.Expression) -> str:
+        """The BigQuery statement as DuckDB SQL, corrected where sqlglot's transpile changes meaning:
+        BigQuery's NUMERIC is DECIMAL(38, 9), where sqlglot writes DuckDB's DECIMAL (18, 3); and
+        BigQuery's TO_JSON returns JSON, where sqlglot's DuckDB output casts it to text (so a table
+        rewritten with it would get a text column)."""
+
+        def fix(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.DECIMAL and not node.expressions:
+                return exp.DataType.build("DECIMAL(38, 9)")
+            if isinstance(node, exp.JSONFormat) and node.args.get("to_json"):
+                return exp.Anonymous(this="TO_JSON", expressions=[node.this])
+            return node
+
+        return tree.transform(fix).sql("duckdb")
+
+    # --- tables ------------------------------------------------------------------------------------
+
+    def _fields(self, dataset: str, table: str) -> list[dict[str, Any]]:
+        found = self.db.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? "
+            "AND table_name = ? ORDER BY ordinal_position",
+            [dataset, table],
+        ).fetchall()
+        return [{"name": name, "type": BQ_TYPES[str(t).upper()], "mode": "NULLABLE"} for name, t in found]
+
+    def _not_found(self, what: str) -> httpx.Response:
+        return httpx.Response(404, json=error_body(404, f"Not found: {what}", "notFound", "NOT_FOUND"))
+
+    def list_tables(self, request: httpx.Request, dataset: str) -> httpx.Response:
+        if dataset not in self.datasets:
+            return self._not_found(f"Dataset {PROJECT}:{dataset}")
+        names = self.tables(dataset)
+        start = int(request.url.params.get("pageToken") or 0)
+        page = names[start : start + self.table_page]
+        body: dict[str, Any] = {"kind": "bigquery#tableList", "totalItems": len(names), "tables": [
+            {"kind": "bigquery#table", "id": f"{PROJECT}:{dataset}.{name}", "type": "TABLE",
+             "tableReference": {"projectId": PROJECT, "datasetId": dataset, "tableId": name}}
+            for name in page
+        ]}  # fmt: skip
+        if start + self.table_page < len(names):
+            body["nextPageToken"] = str(start + self.table_page)
+        return httpx.Response(200, json=body)
+
+    def get_table(self, request: httpx.Request, dataset: str, table: str) -> httpx.Response:
+        if dataset not in self.datasets or table not in self.tables(dataset):
+            return self._not_found(f"Table {PROJECT}:{dataset}.{table}")
+        return httpx.Response(200, json={
+            "kind": "bigquery#table", "type": "TABLE",
+            "tableReference": {"projectId": PROJECT, "datasetId": dataset, "tableId": table},
+            "schema": {"fields": self._fields(dataset, table)},
+        })  # fmt: skip
+
+    def delete_table(self, request: httpx.Request, dataset: str, table: str) -> httpx.Response:
+        if dataset not in self.datasets or table not in self.tables(dataset):
+            return self._not_found(f"Table {PROJECT}:{dataset}.{table}")
+        self.db.execute(f'DROP TABLE "{dataset}"."{table}"')
+        return httpx.Response(204)
+
+
+# --- fixtures and helpers --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def key_pair() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture
+def key_info(key_pair: rsa.RSAPrivateKey) -> dict[str, Any]:
+    pem = key_pair.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return {"type": "service_account", "project_id": PROJECT, "private_key_id": "abc123", "private_key": pem,
+            "client_email": EMAIL, "token_uri": TOKEN_URI}  # fmt: skip
+
+
+class Warehouse:
+    """The fake BigQuery and writers on it, for one test; `schema` is the destination dataset."""
+
+    def __init__(self, fake: FakeBigQuery, key_info: dict[str, Any]) -> None:
+        self.fake, self.key_info = fake, key_info
+        self.schema = f"raw_{uuid.uuid4().hex[:8]}"
+
+    def writer(self) -> BigQueryWriter:
+        return BigQueryWriter(
+            service_account_info=self.key_info, project=PROJECT, location=LOCATION,
+            transport=httpx.MockTransport(self.fake),
+        )  # fmt: skip
+
+    def q(self, name: str) -> str:
+        return f'"{self.schema}"."{name}"'
+
+    def rows(self, query: str) -> list[tuple[Any, ...]]:
+        return self.fake.rows(query)
+
+    def tables(self) -> list[str]:
+        return self.fake.tables(self.schema)
+
+
+@pytest.fixture
+def fake(key_pair: rsa.RSAPrivateKey, tmp_path: Path) -> Iterator[FakeBigQuery]:
+    bq = FakeBigQuery(key_pair.public_key(), tmp_path)
+    yield bq
+    bq.db.close()
+
+
+@pytest.fixture
+def wh(fake: FakeBigQuery, key_info: dict[str, Any]) -> Warehouse:
+    return Warehouse(fake, key_info)
+
+
+def stream(
+    name: str = "households",
+    mode: DestinationMode = DestinationMode.APPEND,
+    schema: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> ConfiguredStream:
+    return ConfiguredStream(
+        name=name,
+        json_schema=schema or {"type": "object", "properties": {"id": {"type": "integer"}, "v": {"type": "string"}}},
+        sync_mode=SyncMode.INCREMENTAL if mode == DestinationMode.APPEND_DEDUP else SyncMode.FULL_REFRESH,
+        destination_mode=mode,
+        **kwargs,
+    )
+
+
+def rec(data: dict[str, Any], name: str = "households", at: int = 1_700_000_000_000) -> Record:
+    return Record(stream=name, data=data, emitted_at=at)
+
+
+STATE = State(raw={"type": "STREAM", "stream": {"stream_descriptor": {"name": "households"}, "stream_state": {}}})
+
+
+def load(
+    wh: Warehouse,
+    streams: list[ConfiguredStream],
+    messages: list[Record | State],
+    *,
+    on_state: Callable[[State], None] | None = None,
+    **kwargs: Any,
+) -> Loader:
+    writer = wh.writer()
+    try:
+        loader = Loader(writer, schema=wh.schema, streams=streams, on_state=on_state or (lambda s: None), **kwargs)
+        for message in messages:
+            loader.feed(message)
+        loader.finish()
+    finally:
+        writer.close()
+    return loader
+
+
+def as_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+# --- the loader into BigQuery ----------------------------------------------------------------------
+
+SURVEY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "village": {"type": ["null", "string"]},
+        "members": {"type": ["null", "integer"]},
+        "income": {"type": ["null", "number"]},
+        "exact": {"type": "number", "airbyte_type": "big_number"},
+        "has_toilet": {"type": ["null", "boolean"]},
+        "visit_date": {"type": ["null", "string"], "format": "date"},
+        "surveyed_at": {"type": "string", "format": "date-time", "airbyte_type": "timestamp_with_timezone"},
+        "local_time": {"type": "string", "format": "date-time", "airbyte_type": "timestamp_without_timezone"},
+        "answers": {"type": ["null", "object"]},
+        "tags": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def test_typing_and_values_through_a_load_job(wh: Warehouse) -> None:
+    good = {
+        "id": 1, "village": "Nandgaon", "members": 5, "income": 1234.5, "exact": "12345678901234.123456789",
+        "has_toilet": True, "visit_date": "2024-03-01", "surveyed_at": "2024-03-01T10:00:00+05:30",
+        "local_time": "2024-03-01T10:00:00", "answers": {"q1": "yes", "nested": [1, 2]}, "tags": ["a", "b"],
+    }  # fmt: skip
+    bad = {"id": 2, "members": "five", "visit_date": "not a date", "surveyed_at": None, "village": None}
+    load(wh, [stream(schema=SURVEY_SCHEMA)], [rec(good), rec(bad), STATE], sync_id=42)
+    assert wh.fake.field_types(wh.schema, "households") == {
+        "id": "INTEGER", "village": "STRING", "members": "INTEGER", "income": "FLOAT", "exact": "NUMERIC",
+        "has_toilet": "BOOLEAN", "visit_date": "DATE", "surveyed_at": "TIMESTAMP", "local_time": "DATETIME",
+        "answers": "JSON", "tags": "JSON", "_airbyte_raw_id": "STRING", "_airbyte_extracted_at": "TIMESTAMP",
+        "_airbyte_meta": "JSON", "_airbyte_generation_id": "INTEGER",
+    }  # fmt: skip
+    first, second = wh.rows(
+        f"SELECT id, village, members, income, CAST(exact AS TEXT), has_toilet, visit_date, surveyed_at, local_time, "
+        f"answers, tags, _airbyte_meta, _airbyte_raw_id, _airbyte_extracted_at, _airbyte_generation_id "
+        f"FROM {wh.q('households')} ORDER BY id"
+    )
+    assert first[1:4] == ("Nandgaon", 5, 1234.5) and first[4] == "12345678901234.123456789"
+    assert first[5] is True and str(first[6]) == "2024-03-01"
+    assert first[7].isoformat() == "2024-03-01T04:30:00+00:00" and first[8].isoformat() == "2024-03-01T10:00:00"
+    assert as_json(first[9]) == {"q1": "yes", "nested": [1, 2]} and as_json(first[10]) == ["a", "b"]
+    assert as_json(first[11]) == {"changes": [], "sync_id": 42}
+    assert uuid.UUID(first[12]) and first[13].timestamp() == 1_700_000_000 and first[14] == 0
+    assert second[1:3] == (None, None) and second[6] is None
+    meta = as_json(second[11])
+    assert sorted(c["field"] for c in meta["changes"]) == ["members", "visit_date"]
+    # Nothing is left behind: the staging tables were deleted after their batch.
+    assert wh.tables() == ["households"]
+
+
+def test_requests_are_shaped_as_documented(wh: Warehouse) -> None:
+    load(wh, [stream()], [rec({"id": 1, "v": "a"}), rec({"id": 2, "v": None}), STATE])
+    fake = wh.fake
+    assert fake.datasets == {wh.schema: LOCATION}  # created in the warehouse's location
+    assert fake.statements[0] == f"CREATE SCHEMA IF NOT EXISTS `{wh.schema}` OPTIONS (location='{LOCATION}')"
+    # The load job: one multipart upload, the Job as JSON then the rows as newline-delimited JSON.
+    (upload,) = fake.calls("POST", rf"{UPLOAD}/projects/{PROJECT}/jobs")
+    assert upload.url.params["uploadType"] == "multipart"
+    assert upload.headers["Authorization"].startswith("Bearer ya29.")
+    (_, meta), (_, data) = multipart_parts(upload)
+    job = json.loads(meta)
+    assert job["jobReference"]["projectId"] == PROJECT and job["jobReference"]["location"] == LOCATION
+    load_config = job["configuration"]["load"]
+    destination = load_config["destinationTable"]
+    assert destination["projectId"] == PROJECT and destination["datasetId"] == wh.schema
+    assert STAGE_RE.fullmatch(destination["tableId"])
+    assert load_config["sourceFormat"] == "NEWLINE_DELIMITED_JSON"
+    assert load_config["writeDisposition"] == "WRITE_TRUNCATE"
+    assert load_config["schema"]["fields"] == [
+        {"name": "id", "type": "INT64", "mode": "NULLABLE"},
+        {"name": "v", "type": "STRING", "mode": "NULLABLE"},
+        {"name": "_airbyte_extracted_at", "type": "TIMESTAMP", "mode": "NULLABLE"},
+        {"name": "_airbyte_meta", "type": "STRING", "mode": "NULLABLE"},
+    ]
+    lines = [json.loads(line) for line in data.decode().splitlines()]
+    assert lines == [
+        {"id": 1, "v": "a", "_airbyte_extracted_at": "2023-11-14 22:13:20.000000", "_airbyte_meta": None},
+        {"id": 2, "v": None, "_airbyte_extracted_at": "2023-11-14 22:13:20.000000", "_airbyte_meta": None},
+    ]
+    # Polled with jobs.get in the job's location until DONE.
+    job_gets = fake.calls("GET", rf"{API}/projects/{PROJECT}/jobs/[^/]+")
+    assert job_gets and all(r.url.params["location"] == LOCATION for r in job_gets)
+    # Every statement: jobs.query, standard SQL, in the location; the batch applied by one INSERT.
+    queries = [json.loads(r.content) for r in fake.calls("POST", rf"{API}/projects/{PROJECT}/queries")]
+    assert all(q["useLegacySql"] is False and q["location"] == LOCATION for q in queries)
+    inserts = [s for s in fake.statements if s.startswith("INSERT")]
+    assert len(inserts) == 1 and f"FROM `{wh.schema}`.`{destination['tableId']}` AS `s`" in inserts[0]
+    # Then the staging table is deleted (tables.delete).
+    (delete,) = fake.calls("DELETE", rf"{API}/projects/{PROJECT}/datasets/{wh.schema}/tables/_dalgo_stage_\w+")
+    assert delete.url.path.endswith(destination["tableId"])
+
+
+def test_append_adds_rows_each_sync(wh: Warehouse) -> None:
+    s = stream()
+    load(wh, [s], [rec({"id": 1, "v": "a"}), rec({"id": 2, "v": "b"}), STATE])
+    load(wh, [s], [rec({"id": 1, "v": "a2"}), STATE])
+    assert wh.rows(f"SELECT id, v FROM {wh.q('households')} ORDER BY id, v") == [(1, "a"), (1, "a2"), (2, "b")]
+
+
+def test_overwrite_swaps_at_the_end_in_one_statement(wh: Warehouse) -> None:
+    s = stream(mode=DestinationMode.OVERWRITE)
+    load(wh, [s], [rec({"id": i, "v": "old"}) for i in range(3)])
+    writer = wh.writer()
+    seen_during: list[list[tuple[Any, ...]]] = []
+    loader = Loader(
+        writer, schema=wh.schema, streams=[s], batch_rows=2,
+        on_state=lambda _: seen_during.append(wh.rows(f"SELECT DISTINCT v FROM {wh.q('households')}")),
+    )  # fmt: skip
+    for i in range(5):
+        loader.feed(rec({"id": i, "v": "new"}))
+    loader.feed(STATE)
+    assert wh.rows(f"SELECT v, COUNT(*) FROM {wh.q('households')} GROUP BY v") == [("old", 3)]
+    (tmp,) = [t for t in wh.tables() if t.startswith("_dalgo_tmp_households_")]
+    swap_from = len(wh.fake.statements)
+    loader.finish()
+    writer.close()
+    assert seen_during == [[("old",)]]
+    assert wh.rows(f"SELECT v, COUNT(*) FROM {wh.q('households')} GROUP BY v") == [("new", 5)]
+    assert wh.tables() == ["households"]
+    assert wh.fake.statements[swap_from:] == [
+        f"CREATE OR REPLACE TABLE `{wh.schema}`.`households` AS SELECT * FROM `{wh.schema}`.`{tmp}`",
+        f"DROP TABLE IF EXISTS `{wh.schema}`.`{tmp}`",
+    ]
+
+
+def test_abort_leaves_the_old_table_intact(wh: Warehouse) -> None:
+    s = stream(mode=DestinationMode.OVERWRITE)
+    load(wh, [s], [rec({"id": i, "v": "old"}) for i in range(3)])
+    writer = wh.writer()
+    loader = Loader(writer, schema=wh.schema, streams=[s], on_state=lambda _: None, batch_rows=2)
+    for i in range(5):
+        loader.feed(rec({"id": i, "v": "new"}))
+    loader.abort()
+    writer.close()
+    assert wh.rows(f"SELECT v, COUNT(*) FROM {wh.q('households')} GROUP BY v") == [("old", 3)]
+    assert wh.tables() == ["households"]
+
+
+def test_append_dedup_keeps_the_latest_by_cursor(wh: Warehouse) -> None:
+    schema = {"type": "object", "properties": {"id": {"type": "integer"}, "v": {"type": "string"},
+                                               "updated": {"type": "string", "format": "date-time"}}}  # fmt: skip
+    s = stream(mode=DestinationMode.APPEND_DEDUP, schema=schema, primary_key=(("id",),), cursor_field=("updated",))
+    first = [rec({"id": i, "v": f"v{i}", "updated": f"2024-01-0{1 + i % 3}T00:00:00Z"}) for i in range(6)]
+    load(wh, [s], [*first, STATE], batch_rows=4)
+    again = [
+        *first,
+        rec({"id": 0, "v": "older", "updated": "2023-12-31T00:00:00Z"}),
+        rec({"id": 1, "v": "newer", "updated": "2024-02-01T00:00:00Z"}),
+        rec({"id": 2, "v": "mid", "updated": "2024-02-01T00:00:00Z"}),
+        rec({"id": 2, "v": "latest", "updated": "2024-02-02T00:00:00Z"}),
+        rec({"id": 3, "v": "tie-later", "updated": "2024-01-01T00:00:00Z"}, at=1_800_000_000_000),
+        rec({"id": 9, "v": "new key", "updated": None}),
+    ]
+    load(wh, [s], [*again, STATE], batch_rows=5)
+    load(wh, [s], [*again, STATE], batch_rows=1000)
+    rows = wh.rows(f"SELECT id, v FROM {wh.q('households')} ORDER BY id")
+    assert rows == [(0, "v0"), (1, "newer"), (2, "latest"), (3, "tie-later"), (4, "v4"), (5, "v5"), (9, "new key")]
+    merges = [s for s in wh.fake.statements if s.startswith("MERGE")]
+    assert merges and all("ROW_NUMBER() OVER (PARTITION BY `id`" in m for m in merges)
+    assert wh.tables() == ["households"]
+
+
+def test_state_reaches_the_callback_only_after_its_batch_is_applied(wh: Warehouse) -> None:
+    visible: list[tuple[int, int]] = []
+    fed = {"a": 0, "b": 0}
+
+    def on_state(state: State) -> None:
+        count_a = wh.rows(f"SELECT COUNT(*) FROM {wh.q('a')}")[0][0]
+        count_b = wh.rows(f"SELECT COUNT(*) FROM {wh.q('b')}")[0][0]
+        visible.append((count_a - fed["a"], count_b - fed["b"]))
+
+    writer = wh.writer()
+    loader = Loader(writer, schema=wh.schema, streams=[stream("a"), stream("b")], on_state=on_state, batch_rows=7)
+    for i in range(40):
+        name = "a" if i % 3 else "b"
+        loader.feed(rec({"id": i}, name=name))
+        fed[name] += 1
+        if i % 9 == 8:
+            loader.feed(State(raw={"type": "LEGACY", "data": {"i": i}}))
+    loader.feed(State(raw={"type": "LEGACY", "data": {"i": 40}}))
+    stats = loader.finish()
+    writer.close()
+    assert visible == [(0, 0)] * 5
+    assert stats.states == 5 and stats.records == 40 and stats.streams["a"].batches >= 3
+
+
+def test_schema_evolution(wh: Warehouse) -> None:
+    v1 = {"type": "object", "properties": {"id": {"type": "integer"}, "n": {"type": "integer"},
+                                           "gone": {"type": "string"}, "k": {"type": "integer"}}}  # fmt: skip
+    load(wh, [stream(schema=v1)], [rec({"id": 1, "n": 5, "gone": "g", "k": 1}), STATE])
+    v2 = {"type": "object", "properties": {"id": {"type": "integer"}, "n": {"type": "integer"},
+                                           "added": {"type": ["null", "boolean"]}}}  # fmt: skip
+    messages: list[Record | State] = [
+        rec({"id": 2, "n": 6, "added": True}),
+        STATE,
+        rec({"id": 3, "n": 7.5, "surprise": {"k": 1}}),
+        rec({"id": "four", "n": 8, "k": {"nested": True}}),  # k: integer -> object, the column becomes JSON
+        STATE,
+    ]
+    first = len(wh.fake.statements)
+    load(wh, [stream(schema=v2)], messages, batch_rows=1)
+    types = wh.fake.field_types(wh.schema, "households")
+    assert types["n"] == "FLOAT" and types["gone"] == "STRING" and types["added"] == "BOOLEAN"
+    assert types["surprise"] == "JSON" and types["k"] == "JSON"
+    assert list(types)[:4] == ["id", "n", "gone", "k"]  # rewritten in place, order kept
+    ddl = [s for s in wh.fake.statements[first:] if s.startswith(("ALTER", "CREATE OR REPLACE"))]
+    q = f"`{wh.schema}`.`households`"
+    assert f"ALTER TABLE {q} ALTER COLUMN `n` SET DATA TYPE FLOAT64" in ddl  # a coercion BigQuery does in place
+    assert f"CREATE OR REPLACE TABLE {q} AS SELECT * REPLACE (TO_JSON(`k`) AS `k`) FROM {q}" in ddl
+    rows = wh.rows(f"SELECT id, n, gone, added, k, _airbyte_meta FROM {wh.q('households')} ORDER BY n")
+    assert [r[:4] for r in rows] == [(1, 5.0, "g", None), (2, 6.0, None, True), (3, 7.5, None, None),
+                                     (None, 8.0, None, None)]  # fmt: skip
+    assert [as_json(r[4]) for r in rows] == [1, None, None, {"nested": True}]
+    assert as_json(rows[3][5])["changes"][0]["field"] == "id"
+    # The schema now says "n" is text: BigQuery cannot change FLOAT64 to STRING in place; the table
+    # is rewritten by one statement, old values kept.
+    v3 = {"type": "object", "properties": {"id": {"type": "integer"}, "n": {"type": "string"}}}
+    load(wh, [stream(schema=v3)], [rec({"id": 5, "n": "five"})])
+    assert wh.fake.field_types(wh.schema, "households")["n"] == "STRING"
+    assert f"CREATE OR REPLACE TABLE {q} AS SELECT * REPLACE (CAST(`n` AS STRING) AS `n`) FROM {q}" in (
+        wh.fake.statements
+    )
+    values = sorted(r[0].removesuffix(".0") for r in wh.rows(f"SELECT n FROM {wh.q('households')}"))
+    assert values == ["5", "6", "7.5", "8", "five"]  # DuckDB writes 5.0 where BigQuery writes 5
+
+
+def test_zero_records_create_empty_tables(wh: Warehouse) -> None:
+    s = stream(mode=DestinationMode.OVERWRITE)
+    load(wh, [s, stream("empty_append")], [])
+    assert wh.rows(f"SELECT COUNT(*) FROM {wh.q('households')}") == [(0,)]
+    assert "id" in wh.fake.field_types(wh.schema, "empty_append")
+    load(wh, [s], [rec({"id": 1})])
+    load(wh, [s], [STATE])
+    assert wh.rows(f"SELECT COUNT(*) FROM {wh.q('households')}") == [(0,)]
+    assert wh.tables() == ["empty_append", "households"]
+    assert not wh.fake.calls("POST", rf"{UPLOAD}/projects/{PROJECT}/jobs")[1:]  # one batch had rows
+
+
+def test_slow_jobs_are_polled_until_done(wh: Warehouse) -> None:
+    wh.fake.job_polls, wh.fake.query_polls = 3, 1
+    load(wh, [stream()], [rec({"id": 1, "v": "a"}), STATE])
+    assert wh.rows(f"SELECT id, v FROM {wh.q('households')}") == [(1, "a")]
+    # jobs.insert answered RUNNING, then jobs.get three times RUNNING and once DONE.
+    assert len(wh.fake.calls("GET", rf"{API}/projects/{PROJECT}/jobs/[^/]+")) == 4
+    results = wh.fake.calls("GET", rf"{API}/projects/{PROJECT}/queries/[^/]+")
+    assert len(results) == 2 * len(wh.fake.statements)  # each statement: incomplete once, then complete
+
+
+def test_a_failed_load_job_says_what_bigquery_said(wh: Warehouse) -> None:
+    writer = wh.writer()
+    writer.execute(sql.create_schema(wh.schema, dialect="bigquery", location=LOCATION))
+    batch = pa.table({"id": pa.array(["not a number"])})
+    with pytest.raises(WarehouseError, match=r"BigQuery job dalgo_\w+ failed: Error while reading data.*"):
+        writer.stage(batch, {"id": ColumnType.BIGINT}, schema=wh.schema)
+    writer.rollback()  # what the loader does next: nothing of the batch stays
+    assert wh.tables() == []
+    with pytest.raises(WarehouseError, match=r"^Syntax error: "):
+        writer.execute("SELEC 1")
+    writer.close()
+
+
+def test_introspection(wh: Warehouse) -> None:
+    writer = wh.writer()
+    assert writer.tables(wh.schema) == [] and writer.table_columns(wh.schema, "t") is None  # no dataset yet
+    writer.execute(sql.create_schema(wh.schema, dialect="bigquery", location=LOCATION))
+    columns = {"a": ColumnType.TIMESTAMP, "b": ColumnType.NUMERIC, **METADATA_COLUMNS}
+    for name in ("t1", "t2", "t3"):  # more than one page of tables.list
+        writer.execute(sql.create_table(wh.schema, name, columns, dialect="bigquery"))
+    assert sorted(writer.tables(wh.schema)) == ["t1", "t2", "t3"]
+    assert writer.table_columns(wh.schema, "t1") == columns
+    assert writer.table_columns(wh.schema, "missing") is None
+    assert writer.dependents(wh.schema, "t1") == []
+    writer.close()
+
+
+# --- the generated SQL, compiled as BigQuery ------------------------------------------------------
+
+
+def test_generated_statements_compile_as_bigquery() -> None:
+    """Every statement kind the loader generates for BigQuery parses with sqlglot's BigQuery dialect
+    and avoids what BigQuery rejects: CAST to JSON (PARSE_JSON instead), ALTER COLUMN ... USING,
+    DROP + RENAME for the swap. (They also ran, transpiled to DuckDB, in the tests above; sqlglot
+    drops PARSE_JSON's wide_number_mode there, which DuckDB does not need.)"""
+    staged = {"id": ColumnType.BIGINT, "j": ColumnType.JSON, "n": ColumnType.NUMERIC, "t": ColumnType.TIMESTAMP}
+    target = {**staged, "x": ColumnType.TEXT, **METADATA_COLUMNS}
+    stage = sql.table("raw", "_dalgo_stage_0123456789ab")
+    common: dict[str, Any] = {"schema": "raw", "name": "t", "stage": stage, "staged": staged, "target": target,
+                              "generation_id": 1, "meta_base": {"sync_id": 7}, "dialect": "bigquery"}  # fmt: skip
+    statements = [
+        sql.create_schema("raw", dialect="bigquery", location="EU"),
+        sql.create_table("raw", "t", target, dialect="bigquery"),
+        sql.add_column("raw", "t", "x", ColumnType.JSON, dialect="bigquery"),
+        sql.alter_column_type("raw", "t", "id", ColumnType.BIGINT, ColumnType.NUMERIC, dialect="bigquery"),
+        sql.alter_column_type("raw", "t", "j", ColumnType.JSON, ColumnType.TEXT, dialect="bigquery"),
+        sql.alter_column_type("raw", "t", "t", ColumnType.TIMESTAMP, ColumnType.TIMESTAMPTZ, dialect="bigquery"),
+        sql.replace_table("raw", "t", "_dalgo_tmp_t_0123456789ab", dialect="bigquery"),
+        sql.drop_table("raw", "t", dialect="bigquery"),
+        sql.insert_from_stage(**common),
+        sql.merge_from_stage(**common, primary_key=["id"], cursor="t"),
+    ]
+    for statement in statements[1:]:
+        tree = sqlglot.parse_one(statement, read="bigquery")
+        assert tree.sql("bigquery") == statement  # round-trips: nothing sqlglot could not read
+    # sqlglot reads OPTIONS (location=...) as its LocationProperty and writes that back as
+    # LOCATION '...', which BigQuery does not accept; so sql.create_schema builds the OPTIONS itself.
+    assert isinstance(sqlglot.parse_one(statements[0], read="bigquery"), exp.Create)
+    for statement in statements:
+        assert "AS JSON)" not in statement and not re.search(r"ALTER COLUMN .* USING ", statement)
+        assert "RENAME" not in statement
+    assert statements[0] == "CREATE SCHEMA IF NOT EXISTS `raw` OPTIONS (location='EU')"
+    assert statements[3] == "ALTER TABLE `raw`.`t` ALTER COLUMN `id` SET DATA TYPE NUMERIC"
+    assert statements[4] == (
+        "CREATE OR REPLACE TABLE `raw`.`t` AS SELECT * REPLACE (TO_JSON_STRING(`j`) AS `j`) FROM `raw`.`t`"
+    )
+    insert = statements[8]
+    assert "PARSE_JSON(`s`.`j`, wide_number_mode => 'round')" in insert
+    assert "COALESCE(PARSE_JSON(`s`.`_airbyte_meta`, wide_number_mode => 'round'), " in insert
+    assert "CAST(GENERATE_UUID() AS STRING)" in insert and "CAST(`s`.`n` AS NUMERIC)" in insert
+
+
+def test_a_bigquery_warehouse_gets_a_bigquery_writer(key_info: dict[str, Any]) -> None:
+    from dalgo.core.errors import ValidationFailed
+    from dalgo.ingestion.connections import warehouse_writer
+    from dalgo.warehouses.models import Warehouse as WarehouseModel
+
+    config = {"project": PROJECT, "location": LOCATION, "dataset": "analytics"}
+    warehouse = WarehouseModel(type="bigquery", config=config, secrets={"service_account_json": json.dumps(key_info)})
+    writer = warehouse_writer(warehouse)  # no request until it is used
+    assert isinstance(writer, BigQueryWriter) and writer.dialect == "bigquery" and writer.location == LOCATION
+    assert (writer.client.project, writer.client.dataset, writer.client.client_email) == (PROJECT, "analytics", EMAIL)
+    writer.close()
+    warehouse.secrets = {"service_account_json": "{not json"}
+    with pytest.raises(ValidationFailed, match="not valid JSON"):
+        warehouse_writer(warehouse)
