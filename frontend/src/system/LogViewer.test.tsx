@@ -5,8 +5,8 @@ import { LogViewer } from "./LogViewer";
 import { useLogStream } from "./useLogStream";
 import { MantineProvider } from "@mantine/core";
 
-function Follow({ runId }: { runId: string }) {
-  const { lines, finished } = useLogStream(runId, 5);
+function Follow({ runId, graceMs = 0 }: { runId: string; graceMs?: number }) {
+  const { lines, finished } = useLogStream(runId, 5, undefined, graceMs);
   return (
     <MantineProvider>
       <LogViewer lines={lines} />
@@ -18,6 +18,21 @@ function Follow({ runId }: { runId: string }) {
 const line = (message: string) => ({ timestamp: "2026-01-01T00:00:00Z", level: "INFO", message, task: null });
 
 describe("log streaming", () => {
+  it("keeps listening a little after the run ends: Prefect ships the last lines late", async () => {
+    let emptyPolls = 0;
+    mockApi({
+      "GET /api/system/checks/run-3/logs": (_req, url) => {
+        if (url.searchParams.get("offset") === "0") return { lines: [line("started")], next_offset: 1, done: true };
+        if (url.searchParams.get("offset") === "1" && ++emptyPolls < 4) return { lines: [], next_offset: 1, done: true };
+        if (url.searchParams.get("offset") === "1") return { lines: [line("database: ok")], next_offset: 2, done: true };
+        return { lines: [], next_offset: 2, done: true };
+      },
+    });
+    render(<Follow runId="run-3" graceMs={200} />);
+    await screen.findByTestId("finished");
+    expect(screen.getByTestId("check-logs")).toHaveTextContent("database: ok");
+  });
+
   it("appends new lines from next_offset until done and no new lines", async () => {
     const pages: Record<string, unknown> = {
       "0": { lines: [line("queued"), line("started")], next_offset: 2, done: false },

@@ -12,10 +12,16 @@ export const checkLogPage: LogPageFetcher = (runId, offset) =>
 
 /**
  * Follows a run's logs: polls `fetchPage(runId, offset)` (by default GET /api/system/checks/{id}/logs?offset=N),
- * appends the new lines and moves the offset to next_offset, until the run is done and a poll brings no new
- * line. Once the run is done, pages come back to back (catching up on a finished run's log).
+ * appends the new lines and moves the offset to next_offset, until the run is done and polls have brought no new
+ * line for `graceMs` (Prefect ships a flow's last lines a couple of seconds after it ends). Once the run is done,
+ * pages with lines come back to back (catching up on a finished run's log).
  */
-export function useLogStream(runId: string | null, intervalMs = 1000, fetchPage: LogPageFetcher = checkLogPage) {
+export function useLogStream(
+  runId: string | null,
+  intervalMs = 1000,
+  fetchPage: LogPageFetcher = checkLogPage,
+  graceMs = 4000,
+) {
   const [lines, setLines] = useState<LogLine[]>([]);
   const [finished, setFinished] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -31,6 +37,7 @@ export function useLogStream(runId: string | null, intervalMs = 1000, fetchPage:
     let cancelled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let offset = 0;
+    let quietSince: number | null = null; // when a done run's log first came back empty
     const poll = async () => {
       let delay = intervalMs;
       try {
@@ -40,10 +47,15 @@ export function useLogStream(runId: string | null, intervalMs = 1000, fetchPage:
         if (page.lines.length) setLines((prev) => [...prev, ...page.lines]);
         offset = page.next_offset;
         if (page.done && page.lines.length === 0) {
-          setFinished(true);
-          return;
+          quietSince ??= Date.now();
+          if (Date.now() - quietSince >= graceMs) {
+            setFinished(true);
+            return;
+          }
+        } else if (page.done) {
+          quietSince = null;
+          delay = 0;
         }
-        if (page.done) delay = 0;
       } catch (e) {
         if (cancelled) return;
         setError(e);
@@ -55,7 +67,7 @@ export function useLogStream(runId: string | null, intervalMs = 1000, fetchPage:
       cancelled = true;
       if (timer) clearTimeout(timer);
     };
-  }, [runId, intervalMs]);
+  }, [runId, intervalMs, graceMs]);
 
   return { lines, finished, error };
 }
