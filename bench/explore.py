@@ -33,7 +33,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -42,6 +41,7 @@ from typing import Any
 
 import httpx
 import psycopg
+from _measure import RssSampler, tree_rss_mb  # bench/_measure.py (this script's folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[1]
 DB_NAME = "dalgo_bench_explore"
@@ -134,59 +134,6 @@ def interleaved_medians(api: Callable[[], Any], direct: Callable[[], Any], repea
             api_ms.append(timed(api))
             direct_ms.append(timed(direct))
     return statistics.median(api_ms), statistics.median(direct_ms)
-
-
-# ------------------------------------------------------------------------------------- memory
-def _rss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        pass
-    return 0
-
-
-def _tree(root: int) -> list[int]:
-    """root and its descendants (uvicorn may fork workers or a reloader)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
-def tree_rss_mb(root: int) -> float:
-    return sum(_rss_kb(pid) for pid in _tree(root)) / 1024
-
-
-class RssSampler(threading.Thread):
-    def __init__(self, root: int, interval: float = 0.05):
-        super().__init__(daemon=True)
-        self.root, self.interval, self.peak_mb = root, interval, 0.0
-        self._stop_event = threading.Event()
-
-    def run(self) -> None:
-        while not self._stop_event.is_set():
-            self.peak_mb = max(self.peak_mb, tree_rss_mb(self.root))
-            self._stop_event.wait(self.interval)
-
-    def stop(self) -> float:
-        self._stop_event.set()
-        self.join()
-        self.peak_mb = max(self.peak_mb, tree_rss_mb(self.root))
-        return self.peak_mb
 
 
 # ------------------------------------------------------------------------------------- setup
