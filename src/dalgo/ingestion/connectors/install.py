@@ -59,7 +59,7 @@ def connectors_root(data_dir: Path | None = None) -> Path:
         from dalgo.settings.env import data_dir as settings_data_dir
 
         data_dir = settings_data_dir()
-    root = Path(data_dir) / "connectors"
+    root = Path(data_dir).resolve() / "connectors"  # absolute: connectors run from a private temp dir
     root.mkdir(parents=True, exist_ok=True)
     return root
 
@@ -194,7 +194,10 @@ def _install(venv: Path, *, requirement: str, package: str, python: str | None) 
     command that runs the connector."""
     interpreter = _resolve_python(python or os.environ.get("DALGO_CONNECTOR_PYTHON") or DEFAULT_PYTHON)
     _run_uv(["venv", "--quiet", "--relocatable", "--python", interpreter, str(venv)], what=package)
-    _run_uv(["pip", "install", "--python", str(venv / "bin" / "python"), requirement], what=requirement)
+    # Bytecode compiled once here: connectors run with PYTHONDONTWRITEBYTECODE, and compiling from
+    # source on every spec/check/discover/read doubled their start-up (3.1 s against 1.55 s for faker).
+    _run_uv(["pip", "install", "--compile-bytecode", "--python", str(venv / "bin" / "python"), requirement],
+            what=requirement)  # fmt: skip
     return _entry_point(venv, package=package)
 
 
