@@ -1,4 +1,5 @@
-"""Syncs through the real stack, and through worker deaths.
+"""Syncs through the real stack, and through worker deaths (the killed workers save every checkpoint,
+DALGO_SYNC_CHECKPOINT_SECONDS=0, so kills land between many of them).
 
 1. Sync now: service -> orchestrator -> Prefect -> process worker -> connector -> loader -> DuckDB,
    with the run's progress, result and logs.
@@ -108,7 +109,7 @@ class Worker:
 
     def __init__(self, run: Run):
         env = {**os.environ, "DALGO_DATABASE_URL": _database_url(db_connection.settings_dict),
-               "DALGO_CELERY_EAGER": "true"}  # fmt: skip
+               "DALGO_CELERY_EAGER": "true", "DALGO_SYNC_CHECKPOINT_SECONDS": "0"}  # fmt: skip
         self.proc = subprocess.Popen([sys.executable, "-c", WORKER, str(run.pk)], env=env, start_new_session=True,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
 

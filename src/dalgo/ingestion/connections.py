@@ -652,7 +652,7 @@ def _sync(
             runner=runner, config=config, streams=streams, state=state_input(connection.state, incremental),
             writer=writer, schema=connection.destination_schema, on_state=on_state, log=log,
             timeout_seconds=settings.DALGO_SYNC_TIMEOUT, on_progress=on_progress, on_config=on_config,
-            run_id=run_id.replace("-", "")[:12],
+            run_id=run_id.replace("-", "")[:12], checkpoint_seconds=settings.DALGO_SYNC_CHECKPOINT_SECONDS,
         )  # fmt: skip
     finally:
         writer.close()

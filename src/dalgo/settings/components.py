@@ -18,6 +18,7 @@ DALGO_FERNET_KEYS = fernet_keys(DALGO_DATA_DIR)
 DALGO_WAREHOUSE_QUERY_TIMEOUT = env_int("DALGO_WAREHOUSE_QUERY_TIMEOUT", 30)
 DALGO_RUN_HEARTBEAT_TIMEOUT = env_int("DALGO_RUN_HEARTBEAT_TIMEOUT", 90)
 DALGO_SYNC_TIMEOUT = env_int("DALGO_SYNC_TIMEOUT", 6 * 3600)
+DALGO_SYNC_CHECKPOINT_SECONDS = env_int("DALGO_SYNC_CHECKPOINT_SECONDS", 5)
 # Custom connectors run any pip package the org's admins name, as code on the workers: off unless the
 # operator trusts every org's admins (embedded single-machine installs default to on).
 DALGO_CUSTOM_CONNECTORS = env_bool("DALGO_CUSTOM_CONNECTORS", False)

@@ -98,6 +98,7 @@ class Loader:
         sync_id: int | str | None = None,
         generation_id: int = 0,
         run_id: str | None = None,
+        checkpoint_seconds: float = 0.0,
     ):
         self.writer = writer
         self.dialect = writer.dialect
@@ -105,6 +106,12 @@ class Loader:
         self.on_state = on_state
         self.batch_rows = batch_rows
         self.batch_bytes = batch_bytes
+        # A STATE commits what came before it at most this often; the states in between wait (in
+        # order) for that commit. 0: commit at every STATE (a connector checkpointing every 100
+        # records would otherwise cost a transaction per 100 rows).
+        self.checkpoint_seconds = checkpoint_seconds
+        self._pending_states: list[State] = []
+        self._last_checkpoint = time.monotonic()
         self.generation_id = generation_id
         self.meta_base: dict[str, Any] = {"sync_id": sync_id}
         self.run_id = run_id or uuid.uuid4().hex[:12]
@@ -171,10 +178,19 @@ class Loader:
             self._flush(stream)
 
     def _checkpoint(self, state: State) -> None:
+        self._pending_states.append(state)
+        if time.monotonic() - self._last_checkpoint >= self.checkpoint_seconds:
+            self._commit_checkpoints()
+
+    def _commit_checkpoints(self) -> None:
+        """Commit every buffered record, then hand the states that came before them to on_state."""
         for stream in self._streams.values():
             self._flush(stream)
-        self.stats.states += 1
-        self.on_state(state)
+        states, self._pending_states = self._pending_states, []
+        self._last_checkpoint = time.monotonic()
+        for state in states:
+            self.stats.states += 1
+            self.on_state(state)
 
     # -- end of a sync ------------------------------------------------------------------------------
 
@@ -185,6 +201,8 @@ class Loader:
             return self.stats
         for stream in self._streams.values():
             self._flush(stream, force=True)
+        if self._pending_states:
+            self._commit_checkpoints()
         swaps = [s for s in self._streams.values() if s.target != s.table]
         if swaps:
             try:
@@ -226,8 +244,9 @@ class Loader:
 
     def abort(self) -> None:
         """Stop: roll back the open batch and drop the overwrite's temporary tables; the tables
-        readers use stay as they were (batches already committed for append modes stay, matching
-        the last state passed to on_state)."""
+        readers use stay as they were (batches already committed for append modes stay; states not
+        yet passed to on_state are dropped, so the next sync re-reads from the last one passed)."""
+        self._pending_states = []
         self.writer.rollback()
         for stream in self._streams.values():
             if stream.target != stream.table:

@@ -384,3 +384,24 @@ def test_overwrite_keeps_views_that_depend_on_the_table(engine: Engine) -> None:
     assert engine.rows(f"SELECT v, COUNT(*) FROM {view} GROUP BY v") == [("new", 5)]
     assert engine.rows(f"SELECT COUNT(*) FROM {engine.q('households')} WHERE w IS NOT NULL") == [(5,)]
     assert sorted(engine.tables()) == ["households", "households_view"]
+
+
+def test_checkpoints_are_grouped_but_never_passed_before_their_records_commit(engine: Engine) -> None:
+    """With checkpoint_seconds, a STATE no longer forces a commit: states wait, in order, for the next
+    commit of everything before them (here only at finish), and on_state then sees those rows."""
+    seen: list[tuple[int, int]] = []
+
+    def on_state(state: State) -> None:
+        seen.append((state.raw["data"]["i"], engine.rows(f"SELECT COUNT(*) FROM {engine.q('households')}")[0][0]))
+
+    writer = engine.writer()
+    loader = Loader(writer, schema=engine.schema, streams=[stream()], on_state=on_state, checkpoint_seconds=3600)
+    for i in range(1, 101):
+        loader.feed(rec({"id": i}))
+        if i % 10 == 0:
+            loader.feed(State(raw={"type": "LEGACY", "data": {"i": i}}))
+    assert seen == []  # nothing committed yet, so no state may be saved
+    stats = loader.finish()
+    writer.close()
+    assert seen == [(i, 100) for i in range(10, 101, 10)]
+    assert stats.states == 10 and stats.streams["households"].batches == 1
