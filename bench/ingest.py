@@ -264,6 +264,7 @@ def worker(job_path: Path) -> int:
     stats, _progress = sync_streams(
         runner=ConnectorRunner(env), config=job["config"], streams=streams, state=None, writer=writer,
         schema=job["schema"], on_state=lambda s: None, log=lambda level, text: None, timeout_seconds=3600,
+        checkpoint_seconds=5.0,  # DALGO_SYNC_CHECKPOINT_SECONDS's default, as a real sync
     )  # fmt: skip
     seconds = time.perf_counter() - started
     cpu = cpu_seconds() - cpu
