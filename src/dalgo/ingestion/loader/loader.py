@@ -74,6 +74,7 @@ class _Stream:
     primary_key: list[str]
     cursor: str | None
     existing: dict[str, ColumnType] | None = None  # the target's columns once known
+    indexed: bool = False  # the key index of an append_dedup target exists (PostgreSQL)
     datas: list[dict[str, Any]] = field(default_factory=list)
     emitted_at: list[int] = field(default_factory=list)
     buffered_bytes: int = 0
@@ -296,6 +297,11 @@ class Loader:
                     with_seq=config.destination_mode == DestinationMode.APPEND_DEDUP,
                 )  # fmt: skip
             target_types = self._evolve(stream, staged)
+            index = not stream.indexed and self.dialect == "postgres" and bool(stream.primary_key)
+            if index and config.destination_mode == DestinationMode.APPEND_DEDUP:
+                self.writer.execute(
+                    sql.create_key_index(self.schema, stream.target, stream.primary_key, dialect=self.dialect)
+                )
             if batch is not None:
                 relation = self.writer.stage(batch, staged, schema=self.schema)
                 if config.destination_mode == DestinationMode.APPEND_DEDUP:
@@ -318,6 +324,7 @@ class Loader:
             stream.existing = None  # introspect again: the DDL of this batch was rolled back
             raise
         stream.existing = target_types
+        stream.indexed = stream.indexed or config.destination_mode == DestinationMode.APPEND_DEDUP
         stats = self.stats.streams[config.name]
         if datas:
             stats.batches += 1

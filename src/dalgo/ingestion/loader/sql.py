@@ -11,6 +11,7 @@ CREATE OR REPLACE TABLE ... AS SELECT * (`replace_table`)."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import orjson
@@ -131,6 +132,15 @@ def alter_column_type(
     using = to_type(col(column), source, target, dialect=dialect)
     action = exp.AlterColumn(this=ident(column), dtype=sql_type(target, dialect), using=using)
     return exp.Alter(this=table(schema, name), kind="TABLE", actions=[action]).sql(dialect)
+
+
+def create_key_index(schema: str, name: str, columns: list[str], *, dialect: str) -> str:
+    """An index on the primary key of an append_dedup table (PostgreSQL): each batch's MERGE then
+    finds its rows by key instead of scanning the whole table."""
+    digest = hashlib.sha1(f"{schema}.{name}".encode(), usedforsecurity=False).hexdigest()[:8]
+    index = ident(f"{name[:40]}_{digest}_key")
+    keys = ", ".join(ident(c).sql(dialect) for c in columns)
+    return f"CREATE INDEX IF NOT EXISTS {index.sql(dialect)} ON {table(schema, name).sql(dialect)} ({keys})"
 
 
 def drop_table(schema: str | None, name: str, *, dialect: str) -> str:

@@ -405,3 +405,17 @@ def test_checkpoints_are_grouped_but_never_passed_before_their_records_commit(en
     writer.close()
     assert seen == [(i, 100) for i in range(10, 101, 10)]
     assert stats.states == 10 and stats.streams["households"].batches == 1
+
+
+def test_append_dedup_tables_get_a_key_index_in_postgres(engine: Engine) -> None:
+    s = stream(mode=DestinationMode.APPEND_DEDUP, primary_key=(("id",),))
+    load(engine, [s], [rec({"id": i, "v": "x"}) for i in range(5)])
+    load(engine, [s], [rec({"id": i, "v": "y"}) for i in range(3)])  # a second sync: IF NOT EXISTS
+    if engine.kind == "postgres":
+        indexes = engine.rows("SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
+                              [engine.schema, "households"])  # fmt: skip
+        assert len(indexes) == 1 and indexes[0][0].endswith("(id)")
+    assert engine.rows(f"SELECT v, COUNT(*) FROM {engine.q('households')} GROUP BY v ORDER BY v") == [
+        ("x", 2),
+        ("y", 3),
+    ]
