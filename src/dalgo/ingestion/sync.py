@@ -24,6 +24,10 @@ from dalgo.ingestion.loader.writers import WarehouseWriter
 from dalgo.ingestion.protocol import ConfiguredStream, ControlConfig, Message, Record, State, Trace
 
 PROGRESS_EVERY_SECONDS = 1.0
+# Records buffered per stream before a batch loads: Python dicts take ~10x their JSON size, and at
+# 50k rows a faker sync peaked at 700 MB.
+SYNC_BATCH_ROWS = 20_000
+SYNC_BATCH_BYTES = 32 * 1024 * 1024
 HEARTBEAT_EVERY_SECONDS = 5.0
 
 
@@ -112,7 +116,8 @@ def sync_streams(
     bounded queue, so the connector keeps producing while a batch loads (measured: sync time was
     connector time + loader time when both ran in one thread)."""
     loader = Loader(writer, schema=schema, streams=streams, on_state=on_state, run_id=run_id, sync_id=run_id,
-                    checkpoint_seconds=checkpoint_seconds)  # fmt: skip
+                    checkpoint_seconds=checkpoint_seconds, batch_rows=SYNC_BATCH_ROWS,
+                    batch_bytes=SYNC_BATCH_BYTES)  # fmt: skip
     progress = SyncProgress.of(streams)
     last_report = 0.0
     messages = _read_ahead(runner, runner.read(config, streams, state, timeout_seconds=timeout_seconds, on_log=log))
