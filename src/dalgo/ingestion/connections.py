@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from dalgo.accounts.models import User
@@ -30,6 +30,8 @@ from dalgo.ingestion.models import SYNC_KIND, Connection, Source
 from dalgo.ingestion.protocol import ConfiguredStream, DestinationMode, State, SyncMode
 from dalgo.ingestion.selectors import connection_get, source_get
 from dalgo.ingestion.services import (
+    name_checked,
+    saved_with_audit,
     source_config,
     source_config_replace,
     source_discover,
@@ -42,7 +44,6 @@ from dalgo.orgs.models import Org
 from dalgo.runs.models import Run, RunStatus
 from dalgo.runs.orchestrator_client import DeploymentSpec
 from dalgo.runs.services import (
-    run_cancel,
     run_fail_zombie,
     run_heartbeat,
     run_is_zombie,
@@ -51,9 +52,10 @@ from dalgo.runs.services import (
     run_transition,
     run_trigger,
 )
+from dalgo.warehouses.adapters.postgres import PostgresAdapter
 from dalgo.warehouses.models import Warehouse
-from dalgo.warehouses.selectors import warehouse_find
-from dalgo.warehouses.types import duckdb_path
+from dalgo.warehouses.selectors import warehouse_adapter, warehouse_find
+from dalgo.warehouses.types import bigquery_settings, duckdb_path
 
 SYNC_DEPLOYMENT = "connection-sync"
 SYNC_SPEC = DeploymentSpec(
@@ -206,25 +208,6 @@ def configured_streams(connection: Connection) -> list[ConfiguredStream]:
 # ---- create / update / delete --------------------------------------------------------------------
 
 
-def _name(name: str, *, org: Org, exclude_id: int | None = None) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise field_error("name", "Give the connection a name.")
-    if len(name) > 100:
-        raise field_error("name", "The name is longer than 100 characters.")
-    others = Connection.objects.for_org(org).filter(name=name)
-    if exclude_id is not None:
-        others = others.exclude(pk=exclude_id)
-    if others.exists():
-        raise _name_taken(name)
-    return name
-
-
-def _name_taken(name: str) -> Conflict:
-    return Conflict(f"A connection named {name!r} already exists.", code="connection_exists",
-                    fields={"name": "Already used by another connection."})  # fmt: skip
-
-
 def _schema(schema: str) -> str:
     schema = (schema or "").strip()
     if not SCHEMA_RE.fullmatch(schema):
@@ -251,14 +234,7 @@ def _snapshot(connection: Connection) -> dict[str, Any]:
 
 
 def _save(connection: Connection, *, actor: User, action: str, before: dict[str, Any] | None = None) -> Connection:
-    try:
-        with transaction.atomic():
-            connection.save()
-            audit_record(action=action, actor=actor, org=connection.org, target_type="connection",
-                         target_id=connection.pk, target_label=connection.name, before=before,
-                         after=_snapshot(connection))  # fmt: skip
-    except IntegrityError:
-        raise _name_taken(connection.name) from None
+    saved_with_audit(connection, actor=actor, action=action, before=before, after=_snapshot(connection))
     return connection
 
 
@@ -272,7 +248,7 @@ def connection_create(
     streams: list[dict[str, Any]] | None,
 ) -> Connection:
     _require_warehouse(org)
-    name = _name(name, org=org)
+    name = name_checked(name, model=Connection, org=org)
     schema = _schema(destination_schema)
     source = source_streams(org=org, source_id=source_id)  # discovers on first use
     configured = streams_configure(catalog=source.streams, requested=streams)
@@ -302,7 +278,7 @@ def connection_update(
     connection = connection_get(org=org, connection_id=connection_id)
     _refuse_while_syncing(connection, "change it")
     before = _snapshot(connection)
-    name = _name(name, org=org, exclude_id=connection.pk)
+    name = name_checked(name, model=Connection, org=org, exclude_id=connection.pk)
     schema = _schema(destination_schema)
     configured = streams_configure(catalog=connection.catalog, requested=streams) if streams is not None else None
     if schema != connection.destination_schema:
@@ -382,14 +358,6 @@ def connection_sync_start(*, org: Org, connection_id: int, actor: User | None) -
     except DalgoError:
         Connection.objects.filter(pk=connection.pk, sync_run=run).update(sync_run=None)
         raise
-
-
-def connection_sync_cancel(*, org: Org, connection_id: int, run_id: str) -> Run:
-    connection = connection_get(org=org, connection_id=connection_id)
-    run = Run.objects.for_org(org).filter(pk=run_id, kind=SYNC_KIND, params__connection_id=connection.pk).first()
-    if run is None:
-        raise DalgoError("Run not found.", code="not_found") from None
-    return run_cancel(run=run)
 
 
 # ---- clear (reset) -------------------------------------------------------------------------------
@@ -538,29 +506,17 @@ class SyncStopped(Exception):
 
 
 def warehouse_writer(warehouse: Warehouse) -> WarehouseWriter:
+    """The loader's writer for the org's warehouse, from the settings the warehouse's adapter uses."""
     if warehouse.type == "duckdb":
         return DuckDBWriter(duckdb_path(warehouse.org_id))
     if warehouse.type == "postgres":
-        config = warehouse.config
-        params = {"host": config["host"], "port": int(config.get("port") or 5432), "dbname": config["database"],
-                  "user": config["username"], "password": warehouse.secrets.get("password") or None,
-                  "sslmode": config.get("sslmode") or "prefer", "connect_timeout": 10}  # fmt: skip
-        return PostgresWriter(**params)
+        adapter = warehouse_adapter(warehouse=warehouse)
+        assert isinstance(adapter, PostgresAdapter)
+        return PostgresWriter(**adapter.psycopg_params())
     if warehouse.type == "bigquery":
-        import json
-
         from dalgo.ingestion.loader import BigQueryWriter
 
-        try:
-            info = json.loads(warehouse.secrets.get("service_account_json") or "")
-        except ValueError:
-            raise ValidationFailed(
-                "The warehouse's service account key is not valid JSON.",
-                fields={"config.service_account_json": "Paste the whole JSON key file."},
-            ) from None
-        config = warehouse.config
-        return BigQueryWriter(service_account_info=info, project=config["project"], location=config["location"],
-                              dataset=config.get("dataset") or None)  # fmt: skip
+        return BigQueryWriter(**bigquery_settings(config=warehouse.config, secrets=warehouse.secrets))
     raise ValidationFailed(f"Syncing into {warehouse.type} is not supported.", code="not_supported")
 
 

@@ -15,7 +15,7 @@ from dalgo.core.errors import Conflict, NotFound, PermissionDenied, ValidationFa
 from dalgo.ingestion.connectors.catalog import CatalogEntry, catalog_entry
 from dalgo.ingestion.connectors.install import ConnectorEnv, connector_env, connector_env_custom
 from dalgo.ingestion.connectors.runner import ConnectorRunner, validate_config
-from dalgo.ingestion.models import CUSTOM_CONNECTOR, Source
+from dalgo.ingestion.models import CUSTOM_CONNECTOR, Connection, Source
 from dalgo.ingestion.secrets import secrets_merge, secrets_split
 from dalgo.ingestion.selectors import source_get
 from dalgo.orgs.models import Org
@@ -119,32 +119,45 @@ def source_check_config(
     return _check(spec=spec, full=full)
 
 
-def _name(name: str, *, org: Org, exclude_id: int | None = None) -> str:
+def name_checked(name: str, *, model: type[Source | Connection], org: Org, exclude_id: int | None = None) -> str:
+    """A source's or connection's name: given, at most 100 characters, not used by another in the org."""
+    noun = str(model._meta.verbose_name)
     name = (name or "").strip()
     if not name:
-        raise field_error("name", "Give the source a name.")
+        raise field_error("name", f"Give the {noun} a name.")
     if len(name) > 100:
         raise field_error("name", "The name is longer than 100 characters.")
-    others = Source.objects.for_org(org).filter(name=name)
+    others = model.objects.for_org(org).filter(name=name)
     if exclude_id is not None:
         others = others.exclude(pk=exclude_id)
     if others.exists():
-        raise Conflict(f"A source named {name!r} already exists.", code="source_exists",
-                       fields={"name": "Already used by another source."})  # fmt: skip
+        raise _name_taken(name, noun=noun)
     return name
 
 
-def _save(source: Source, *, actor: User, action: str) -> Source:
+def _name_taken(name: str, *, noun: str) -> Conflict:
+    return Conflict(f"A {noun} named {name!r} already exists.", code=f"{noun}_exists",
+                    fields={"name": f"Already used by another {noun}."})  # fmt: skip
+
+
+def saved_with_audit(
+    obj: Source | Connection, *, actor: User, action: str, after: dict[str, Any], before: dict[str, Any] | None = None
+) -> None:
+    """Save with its audit event in one transaction; losing a race for the name is the same 409."""
+    noun = str(obj._meta.verbose_name)
     try:
         with transaction.atomic():
-            source.save()
-            audit_record(action=action, actor=actor, org=source.org, target_type="source", target_id=source.pk,
-                         target_label=source.name,
-                         after={"name": source.name, "connector": source.connector_slug, "config": source.config,
-                                "secrets_set": sorted(source.secrets)})  # fmt: skip
+            obj.save()
+            audit_record(action=action, actor=actor, org=obj.org, target_type=noun, target_id=obj.pk,
+                         target_label=obj.name, before=before, after=after)  # fmt: skip
     except IntegrityError:
-        raise Conflict(f"A source named {source.name!r} already exists.", code="source_exists",
-                       fields={"name": "Already used by another source."}) from None  # fmt: skip
+        raise _name_taken(obj.name, noun=noun) from None
+
+
+def _save(source: Source, *, actor: User, action: str) -> Source:
+    after = {"name": source.name, "connector": source.connector_slug, "config": source.config,
+             "secrets_set": sorted(source.secrets)}  # fmt: skip
+    saved_with_audit(source, actor=actor, action=action, after=after)
     return source
 
 
@@ -152,7 +165,7 @@ def source_create(
     *, org: Org, actor: User, connector: str, name: str, config: dict[str, Any], package: str | None = None
 ) -> Source:
     """Validate against the connector's spec, run its check, then save."""
-    name = _name(name, org=org)
+    name = name_checked(name, model=Source, org=org)
     spec = connector_spec(slug=connector, package=package)
     public, secrets, full = _full_config(spec=spec, config=config, stored={})
     ok, message = _check(spec=spec, full=full)
@@ -169,7 +182,7 @@ def source_create(
 
 def source_update(*, org: Org, actor: User, source_id: int, name: str, config: dict[str, Any]) -> Source:
     source = source_get(org=org, source_id=source_id)
-    name = _name(name, org=org, exclude_id=source.pk)
+    name = name_checked(name, model=Source, org=org, exclude_id=source.pk)
     spec = connector_spec(slug=source.connector_slug, package=source.package)
     public, secrets, full = _full_config(spec=spec, config=config, stored=source.secrets)
     ok, message = _check(spec=spec, full=full)

@@ -143,6 +143,21 @@ def duckdb_path(org_id: int) -> Path:
     return directory / f"org-{org_id}.duckdb"
 
 
+def bigquery_settings(*, config: dict[str, Any], secrets: dict[str, Any]) -> dict[str, Any]:
+    """A BigQuery warehouse's settings as the REST client takes them (the adapter's and the loader's)."""
+    import json
+
+    try:
+        info = json.loads(secrets.get("service_account_json") or "")
+    except ValueError:
+        raise ValidationFailed(
+            "The service account key is not valid JSON.",
+            fields={"config.service_account_json": "Paste the whole JSON key file."},
+        ) from None
+    return {"service_account_info": info, "project": config["project"], "location": config["location"],
+            "dataset": config.get("dataset") or None}  # fmt: skip
+
+
 def adapter_build(
     *, warehouse_type: str, config: dict[str, Any], secrets: dict[str, Any], org_id: int
 ) -> WarehouseAdapter:
@@ -155,19 +170,7 @@ def adapter_build(
 
         return PostgresAdapter(**config, password=secrets.get("password") or "")
     if warehouse_type == "bigquery":
-        import json
-
         from dalgo.warehouses.adapters.bigquery import BigQueryAdapter
 
-        try:
-            info = json.loads(secrets.get("service_account_json") or "")
-        except ValueError:
-            raise ValidationFailed(
-                "The service account key is not valid JSON.",
-                fields={"config.service_account_json": "Paste the whole JSON key file."},
-            ) from None
-        return BigQueryAdapter(
-            service_account_info=info, project=config["project"], location=config["location"],
-            dataset=config.get("dataset") or None,
-        )  # fmt: skip
+        return BigQueryAdapter(**bigquery_settings(config=config, secrets=secrets))
     raise ValidationFailed(f"Unknown warehouse type {warehouse_type!r}.", fields={"type": "Unknown."})

@@ -100,6 +100,7 @@ class PostgresAdapter:
     ):
         self.host, self.port, self.database, self.username = host, int(port), database, username
         self._password, self.sslmode, self.ssl_root_cert = password, sslmode, ssl_root_cert
+        self._root_cert_file: str | None = None
 
     def _engine(self) -> Engine:
         key = hashlib.sha256(
@@ -109,16 +110,8 @@ class PostgresAdapter:
         with _engines_lock:
             engine = _engines.get(key)
             if engine is None:
-                connect_args: dict[str, Any] = {
-                    "connect_timeout": CONNECT_TIMEOUT_SECONDS,
-                    "sslmode": self.sslmode,
-                    "application_name": "dalgo",
-                }
-                if self.ssl_root_cert:
-                    cert = tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False)
-                    cert.write(self.ssl_root_cert)
-                    cert.close()
-                    connect_args["sslrootcert"] = cert.name
+                connect_args = self._ssl_params() | {"connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                                                      "application_name": "dalgo"}  # fmt: skip
                 url = URL.create(
                     "postgresql+psycopg", username=self.username, password=self._password or None,
                     host=self.host, port=self.port, database=self.database,
@@ -129,6 +122,24 @@ class PostgresAdapter:
                 )  # fmt: skip
                 _engines[key] = engine
             return engine
+
+    def _ssl_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {"sslmode": self.sslmode}
+        if self.ssl_root_cert:
+            if self._root_cert_file is None:
+                cert = tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False)
+                cert.write(self.ssl_root_cert)
+                cert.close()
+                self._root_cert_file = cert.name
+            params["sslrootcert"] = self._root_cert_file
+        return params
+
+    def psycopg_params(self) -> dict[str, Any]:
+        """The same server and settings as psycopg.connect() keywords, for the loader's own connection."""
+        return self._ssl_params() | {
+            "host": self.host, "port": self.port, "dbname": self.database, "user": self.username,
+            "password": self._password or None, "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        }  # fmt: skip
 
     def _fail(self, exc: DBAPIError) -> WarehouseError:
         return _error_from(exc, host=self.host, port=self.port, database=self.database, username=self.username)

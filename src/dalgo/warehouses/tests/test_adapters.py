@@ -140,3 +140,19 @@ def test_duckdb_export_streams_through_a_pipe_and_cleans_up(tmp_path: Path) -> N
     with pytest.raises(QueryTimeout):
         list(adapter.export_csv("SELECT count(*) FROM range(100000000) a, range(100000) b", timeout_seconds=0.5))
     assert list(adapter.export_dir.iterdir()) == []
+
+
+def test_postgres_psycopg_params_reach_the_same_server_with_the_same_tls_settings(
+    pg_warehouse: dict[str, Any],
+) -> None:
+    """The loader connects with psycopg from the adapter's settings (CA certificate included)."""
+    import psycopg
+
+    adapter = PostgresAdapter(**pg_warehouse)
+    with psycopg.connect(**adapter.psycopg_params()) as conn:
+        assert conn.execute("SELECT count(*) FROM survey.households").fetchone() == (500,)
+    with_ca = PostgresAdapter(**{**pg_warehouse, "sslmode": "verify-full", "ssl_root_cert": "-----BEGIN CERT-----"})
+    params = with_ca.psycopg_params()
+    assert params["sslmode"] == "verify-full"
+    assert Path(params["sslrootcert"]).read_text() == "-----BEGIN CERT-----"
+    assert with_ca.psycopg_params()["sslrootcert"] == params["sslrootcert"]  # one file per adapter
