@@ -19,34 +19,37 @@ statement as DuckDB does, or still behaves as documented; that needs a real proj
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
 import duckdb
 import httpx
 import pyarrow as pa
 import pytest
 import sqlglot
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlglot import exp
 
 from dalgo.ingestion.loader import BigQueryWriter, ColumnType, Loader, sql
 from dalgo.ingestion.loader.types import METADATA_COLUMNS
 from dalgo.ingestion.protocol import ConfiguredStream, DestinationMode, Record, State, SyncMode
 from dalgo.warehouses.adapters.base import WarehouseError
+from tests.bigquery_support import (
+    INVALID_SIGNATURE,
+    TOKEN_URI,
+    error_body,
+    service_account_key,
+    token_assertion,
+)
 
 PROJECT = "ngo-data"
 LOCATION = "asia-south1"
 EMAIL = "dalgo-loader@ngo-data.iam.gserviceaccount.com"
-TOKEN_URI = "https://oauth2.googleapis.com/token"
 API = "/bigquery/v2"
 UPLOAD = "/upload/bigquery/v2"
 STAGE_RE = re.compile(r"_dalgo_stage_[0-9a-f]{12}")
@@ -63,21 +66,6 @@ BQ_TYPES = {
     "BOOLEAN": "BOOLEAN", "DATE": "DATE", "TIMESTAMP": "DATETIME", "TIMESTAMP WITH TIME ZONE": "TIMESTAMP",
     "JSON": "JSON",
 }  # fmt: skip
-
-
-def error_body(code: int, message: str, reason: str, status: str) -> dict[str, Any]:
-    return {
-        "error": {
-            "code": code,
-            "message": message,
-            "errors": [{"message": message, "domain": "global", "reason": reason}],
-            "status": status,
-        }
-    }
-
-
-def _b64decode(part: str) -> bytes:
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
 def multipart_parts(request: httpx.Request) -> list[tuple[dict[str, str], bytes]]:
@@ -162,16 +150,10 @@ class FakeBigQuery:
         return httpx.Response(404, json=error_body(404, f"Not found: {request.url.path}", "notFound", "NOT_FOUND"))
 
     def token(self, request: httpx.Request) -> httpx.Response:
-        form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
-        assert form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
-        header_b64, claims_b64, signature_b64 = form["assertion"].split(".")
-        try:
-            self.public_key.verify(
-                _b64decode(signature_b64), f"{header_b64}.{claims_b64}".encode(), padding.PKCS1v15(), hashes.SHA256()
-            )
-        except InvalidSignature:
-            return httpx.Response(400, json={"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
-        claims = json.loads(_b64decode(claims_b64))
+        assertion = token_assertion(request, self.public_key)
+        if assertion is None:
+            return httpx.Response(400, json=INVALID_SIGNATURE)
+        _header, claims = assertion
         assert claims["iss"] == EMAIL and claims["scope"] == "https://www.googleapis.com/auth/bigquery"
         token = f"ya29.loader-token-{len(self.issued)}"
         self.issued.append(token)
@@ -392,11 +374,7 @@ def key_pair() -> rsa.RSAPrivateKey:
 
 @pytest.fixture
 def key_info(key_pair: rsa.RSAPrivateKey) -> dict[str, Any]:
-    pem = key_pair.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    return {"type": "service_account", "project_id": PROJECT, "private_key_id": "abc123", "private_key": pem,
-            "client_email": EMAIL, "token_uri": TOKEN_URI}  # fmt: skip
+    return service_account_key(key_pair, project=PROJECT, email=EMAIL)
 
 
 class Warehouse:

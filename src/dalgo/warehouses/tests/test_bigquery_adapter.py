@@ -24,8 +24,7 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from dalgo.warehouses.adapters import bigquery
@@ -39,10 +38,18 @@ from dalgo.warehouses.adapters.base import (
     WarehouseUnreachable,
 )
 from dalgo.warehouses.adapters.bigquery import BigQueryAdapter
+from tests.bigquery_support import (
+    INVALID_SIGNATURE,
+    TOKEN_URI,
+    b64decode,
+    error_body,
+    pem,
+    service_account_key,
+    token_assertion,
+)
 
 PROJECT = "ngo-data"
 EMAIL = "dalgo@ngo-data.iam.gserviceaccount.com"
-TOKEN_URI = "https://oauth2.googleapis.com/token"
 API = "https://bigquery.googleapis.com/bigquery/v2"
 
 
@@ -51,41 +58,10 @@ def key_pair() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def _pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-
-
 @pytest.fixture
 def key_info(key_pair: rsa.RSAPrivateKey) -> dict[str, Any]:
-    """A service-account key file as the Google Cloud console downloads it."""
-    return {
-        "type": "service_account",
-        "project_id": PROJECT,
-        "private_key_id": "0123456789abcdef",
-        "private_key": _pem(key_pair),
-        "client_email": EMAIL,
-        "client_id": "1234567890",
-        "auth_uri": "https://accounts.google.com/o/oauth2/auth",
-        "token_uri": TOKEN_URI,
-    }
-
-
-def _b64decode(part: str) -> bytes:
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-
-
-def error_body(code: int, message: str, reason: str, status: str) -> dict[str, Any]:
-    """BigQuery's documented error shape."""
-    return {
-        "error": {
-            "code": code,
-            "message": message,
-            "errors": [{"message": message, "domain": "global", "reason": reason}],
-            "status": status,
-        }
-    }
+    return service_account_key(key_pair, project=PROJECT, email=EMAIL, client_id="1234567890",
+                               auth_uri="https://accounts.google.com/o/oauth2/auth")  # fmt: skip
 
 
 def cell(value: Any) -> dict[str, Any]:
@@ -201,20 +177,11 @@ class FakeBigQuery:
         """oauth2.googleapis.com/token: verifies the JWT bearer assertion like Google does."""
         assert request.method == "POST"
         assert request.headers["content-type"] == "application/x-www-form-urlencoded"
-        form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
-        assert form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
-        header_b64, claims_b64, signature_b64 = form["assertion"].split(".")
-        header, claims = json.loads(_b64decode(header_b64)), json.loads(_b64decode(claims_b64))
+        assertion = token_assertion(request, self.public_key)
+        if assertion is None:
+            return httpx.Response(400, json=INVALID_SIGNATURE)
+        header, claims = assertion
         assert header["alg"] == "RS256"
-        try:
-            self.public_key.verify(
-                _b64decode(signature_b64),
-                f"{header_b64}.{claims_b64}".encode(),
-                padding.PKCS1v15(),
-                hashes.SHA256(),
-            )
-        except InvalidSignature:
-            return httpx.Response(400, json={"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
         assert claims["iss"] == EMAIL and claims["aud"] == TOKEN_URI
         assert 0 < claims["exp"] - claims["iat"] <= 3600
         if self.token_error:
@@ -382,7 +349,7 @@ def test_a_bad_key_is_refused_up_front_with_the_field(
 
 
 def test_a_non_rsa_key_or_non_object_is_refused(key_info: dict[str, Any]) -> None:
-    info = {**key_info, "private_key": _pem(ec.generate_private_key(ec.SECP256R1()))}
+    info = {**key_info, "private_key": pem(ec.generate_private_key(ec.SECP256R1()))}
     with pytest.raises(WarehouseError) as caught:
         BigQueryAdapter(service_account_info=info, project=PROJECT, location="US")
     assert "RSA" in caught.value.fields["config.service_account_json"]
@@ -416,15 +383,15 @@ def test_the_jwt_assertion_is_rs256_signed_with_the_key_and_asks_for_the_bigquer
     form = {k: v[0] for k, v in parse_qs(token_request.content.decode()).items()}
     assert form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
     header_b64, claims_b64, signature_b64 = form["assertion"].split(".")
-    assert json.loads(_b64decode(header_b64)) == {"alg": "RS256", "typ": "JWT", "kid": "0123456789abcdef"}
-    claims = json.loads(_b64decode(claims_b64))
+    assert json.loads(b64decode(header_b64)) == {"alg": "RS256", "typ": "JWT", "kid": "0123456789abcdef"}
+    claims = json.loads(b64decode(claims_b64))
     assert claims["iss"] == EMAIL
     assert claims["scope"] == "https://www.googleapis.com/auth/bigquery"
     assert claims["aud"] == TOKEN_URI
     assert claims["exp"] - claims["iat"] == 3600
     # verifies with the public half of the key pair (raises InvalidSignature otherwise)
     key_pair.public_key().verify(
-        _b64decode(signature_b64), f"{header_b64}.{claims_b64}".encode(), padding.PKCS1v15(), hashes.SHA256()
+        b64decode(signature_b64), f"{header_b64}.{claims_b64}".encode(), padding.PKCS1v15(), hashes.SHA256()
     )
     # every API call carries the access token
     assert all(r.headers["Authorization"] == f"Bearer {fake.issued[0]}" for r in fake.api_calls())
@@ -475,7 +442,7 @@ def test_a_refused_key_is_an_auth_failure_without_secrets(
 
 
 def test_a_key_signed_by_another_key_pair_is_refused(fake: FakeBigQuery, key_info: dict[str, Any]) -> None:
-    other = {**key_info, "private_key": _pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))}
+    other = {**key_info, "private_key": pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))}
     adapter = BigQueryAdapter(
         service_account_info=other, project=PROJECT, location="US", transport=httpx.MockTransport(fake)
     )
