@@ -42,6 +42,7 @@ import { useMemo, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { isApiError } from "../api/errors";
 import { ApiErrorAlert } from "../app/ApiErrorAlert";
+import { DangerFooter } from "../app/DangerFooter";
 import { EChart, type EChartOption } from "../app/EChart";
 import { formatDateTime, formatDuration, formatNumber } from "../app/format";
 import { useCan, useOrgSlug } from "../app/session";
@@ -431,21 +432,17 @@ function ClearDataModal({ connection, opened, onClose }: { connection: Connectio
             undone.
           </Text>
         </Alert>
-        <ApiErrorAlert error={clear.error} title="Could not clear the data" />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={close}>
-            Cancel
-          </Button>
-          <Button
-            color="red"
-            loading={clear.isPending}
-            disabled={which === "some" && chosen.length === 0}
-            onClick={() => clear.mutate({ id: connection.id, streams: which === "all" ? null : chosen })}
-            data-testid="clear-submit"
-          >
-            Clear data
-          </Button>
-        </Group>
+        <DangerFooter
+          error={clear.error}
+          errorTitle="Could not clear the data"
+          onCancel={close}
+          onConfirm={() => clear.mutate({ id: connection.id, streams: which === "all" ? null : chosen })}
+          loading={clear.isPending}
+          disabled={which === "some" && chosen.length === 0}
+          testId="clear-submit"
+        >
+          Clear data
+        </DangerFooter>
       </Stack>
     </Modal>
   );

@@ -1,8 +1,8 @@
-import { Anchor, Badge, Button, Group, Loader, Modal, Stack, Text, Tooltip } from "@mantine/core";
+import { Anchor, Badge, Group, Loader, Modal, Stack, Text, Tooltip } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
-import { ApiErrorAlert } from "../app/ApiErrorAlert";
+import { DangerFooter } from "../app/DangerFooter";
 import { formatAgo, formatDateTime, formatNumber } from "../app/format";
 import { useOrgSlug } from "../app/session";
 import { useApiMutation } from "../app/useApiMutation";
@@ -98,20 +98,13 @@ export function DeleteConnectionModal({
           Dalgo forgets <b>{connection?.name}</b>, its stream settings and its sync history. The tables it loaded stay in
           the warehouse (schema <b>{connection?.destination_schema}</b>); clear the data first if you want them gone.
         </Text>
-        <ApiErrorAlert error={remove.error} title="Could not delete" />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={close}>
-            Cancel
-          </Button>
-          <Button
-            color="red"
-            loading={remove.isPending}
-            onClick={() => connection && remove.mutate(connection.id)}
-            data-testid="connection-delete-submit"
-          >
-            Delete
-          </Button>
-        </Group>
+        <DangerFooter
+          error={remove.error}
+          onCancel={close}
+          onConfirm={() => connection && remove.mutate(connection.id)}
+          loading={remove.isPending}
+          testId="connection-delete-submit"
+        />
       </Stack>
     </Modal>
   );

@@ -1,10 +1,10 @@
-import { Alert, Anchor, Badge, Button, Group, List, Modal, Stack, Text, Tooltip } from "@mantine/core";
+import { Alert, Anchor, Badge, List, Modal, Stack, Text, Tooltip } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { IconAlertTriangle, IconCircleCheck, IconCircleX } from "@tabler/icons-react";
 import { Link } from "react-router";
 import { useQueryClient } from "@tanstack/react-query";
 import { isApiError } from "../api/errors";
-import { ApiErrorAlert } from "../app/ApiErrorAlert";
+import { DangerFooter } from "../app/DangerFooter";
 import { formatDateTime } from "../app/format";
 import { useOrgSlug } from "../app/session";
 import { useApiMutation } from "../app/useApiMutation";
@@ -87,32 +87,25 @@ export function DeleteSourceModal({ source, onClose, onDeleted }: { source: Sour
             </List>
           </Alert>
         )}
-        <ApiErrorAlert error={remove.error} title="Could not delete" />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={close}>
-            Cancel
-          </Button>
-          <Button
-            color="red"
-            loading={remove.isPending}
-            disabled={inUse.length > 0}
-            onClick={() =>
-              source &&
-              remove.mutate(source.id, {
-                // Connections were added meanwhile: refetch to list them.
-                onError: (e) => {
-                  if (isApiError(e) && e.code === "source_in_use") {
-                    void queryClient.invalidateQueries({ queryKey: ingestKeys.sources(slug) });
-                    void queryClient.invalidateQueries({ queryKey: ingestKeys.source(slug, source.id) });
-                  }
-                },
-              })
-            }
-            data-testid="source-delete-submit"
-          >
-            Delete
-          </Button>
-        </Group>
+        <DangerFooter
+          error={remove.error}
+          onCancel={close}
+          onConfirm={() =>
+            source &&
+            remove.mutate(source.id, {
+              // Connections were added meanwhile: refetch to list them.
+              onError: (e) => {
+                if (isApiError(e) && e.code === "source_in_use") {
+                  void queryClient.invalidateQueries({ queryKey: ingestKeys.sources(slug) });
+                  void queryClient.invalidateQueries({ queryKey: ingestKeys.source(slug, source.id) });
+                }
+              },
+            })
+          }
+          loading={remove.isPending}
+          disabled={inUse.length > 0}
+          testId="source-delete-submit"
+        />
       </Stack>
     </Modal>
   );

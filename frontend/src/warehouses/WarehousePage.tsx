@@ -7,6 +7,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useMemo, useRef, useState } from "react";
 import { isApiError } from "../api/errors";
 import { ApiErrorAlert } from "../app/ApiErrorAlert";
+import { DangerFooter } from "../app/DangerFooter";
 import { formatDateTime } from "../app/format";
 import { JsonSchemaForm, SECRET_MASK, type JsonSchemaFormHandle, type UiSchema } from "../app/JsonSchemaForm";
 import { useCan, useOrgSlug } from "../app/session";
@@ -311,21 +312,14 @@ function DeleteModal({ warehouse, opened, onClose }: { warehouse: Warehouse; ope
           onChange={(e) => setConfirm(e.currentTarget.value)}
           data-testid="warehouse-delete-confirm"
         />
-        <ApiErrorAlert error={remove.error} title="Could not delete" />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={close}>
-            Cancel
-          </Button>
-          <Button
-            color="red"
-            disabled={confirm !== warehouse.name}
-            loading={remove.isPending}
-            onClick={() => remove.mutate(confirm)}
-            data-testid="warehouse-delete-submit"
-          >
-            Delete
-          </Button>
-        </Group>
+        <DangerFooter
+          error={remove.error}
+          onCancel={close}
+          onConfirm={() => remove.mutate(confirm)}
+          loading={remove.isPending}
+          disabled={confirm !== warehouse.name}
+          testId="warehouse-delete-submit"
+        />
       </Stack>
     </Modal>
   );
