@@ -12,9 +12,7 @@ CREATE OR REPLACE TABLE ... AS SELECT * (`replace_table`)."""
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
-import orjson
 from sqlglot import exp
 
 from dalgo.ingestion.loader.types import (
@@ -170,21 +168,15 @@ def replace_rows(schema: str, name: str, source: str, columns: dict[str, ColumnT
     return [exp.TruncateTable(expressions=[target]).sql(dialect), insert.sql(dialect)]
 
 
-def _uuid_text() -> exp.Expression:
-    return exp.cast(exp.Uuid(), exp.DataType.build("TEXT"))
-
-
 def _row_values(
     *,
     staged: dict[str, ColumnType],
     target: dict[str, ColumnType],
-    generation_id: int,
-    meta_base: dict[str, Any],
     dialect: str,
     owner: str,
 ) -> list[tuple[str, exp.Expression]]:
     """(target column, value) for one staged row: data columns cast to the target's types, columns
-    the batch lacks NULL, then the metadata columns."""
+    the batch lacks NULL, then the metadata columns (the batch carries them, see build_batch)."""
     values: list[tuple[str, exp.Expression]] = []
     for name, target_type in target.items():
         if name in (RAW_ID, EXTRACTED_AT, META, GENERATION_ID):
@@ -193,14 +185,10 @@ def _row_values(
             values.append((name, to_type(col(name, owner), staged[name], target_type, dialect=dialect)))
         else:
             values.append((name, exp.Null()))
-    values.append((RAW_ID, _uuid_text()))
+    values.append((RAW_ID, col(RAW_ID, owner)))
     values.append((EXTRACTED_AT, col(EXTRACTED_AT, owner)))
-    clean_meta = json_from_text(
-        exp.Literal.string(orjson.dumps({"changes": [], **meta_base}).decode()), dialect=dialect
-    )
-    meta = json_from_text(col(META, owner), dialect=dialect)
-    values.append((META, exp.Coalesce(this=meta, expressions=[clean_meta])))
-    values.append((GENERATION_ID, exp.cast(exp.Literal.number(generation_id), exp.DataType.build("BIGINT"))))
+    values.append((META, json_from_text(col(META, owner), dialect=dialect)))
+    values.append((GENERATION_ID, col(GENERATION_ID, owner)))
     return values
 
 
@@ -211,14 +199,10 @@ def insert_from_stage(
     stage: exp.Table,
     staged: dict[str, ColumnType],
     target: dict[str, ColumnType],
-    generation_id: int,
-    meta_base: dict[str, Any],
     dialect: str,
 ) -> str:
     """append / overwrite: every staged row becomes a row of the target."""
-    values = _row_values(
-        staged=staged, target=target, generation_id=generation_id, meta_base=meta_base, dialect=dialect, owner="s"
-    )
+    values = _row_values(staged=staged, target=target, dialect=dialect, owner="s")
     select = exp.select(*[v for _, v in values]).from_(stage.copy().as_("s", quoted=True))
     return exp.Insert(
         this=exp.Schema(this=table(schema, name), expressions=[ident(c) for c, _ in values]),
@@ -235,8 +219,6 @@ def merge_from_stage(
     target: dict[str, ColumnType],
     primary_key: list[str],
     cursor: str | None,
-    generation_id: int,
-    meta_base: dict[str, Any],
     dialect: str,
 ) -> str:
     """append_dedup: the latest staged row per primary key (by cursor, then extraction time, then
@@ -258,9 +240,7 @@ def merge_from_stage(
         .where(exp.EQ(this=col(_RN), expression=exp.Literal.number(1)))
     )
     on = exp.and_(*[exp.EQ(this=col(k, "t"), expression=col(k, "s")) for k in primary_key])
-    values = _row_values(
-        staged=staged, target=target, generation_id=generation_id, meta_base=meta_base, dialect=dialect, owner="s"
-    )
+    values = _row_values(staged=staged, target=target, dialect=dialect, owner="s")
     newer: exp.Expression | None = None
     if cursor and cursor in target:
         s_cursor = to_type(col(cursor, "s"), staged.get(cursor), target[cursor], dialect=dialect)

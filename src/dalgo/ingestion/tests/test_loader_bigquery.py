@@ -532,12 +532,18 @@ def test_requests_are_shaped_as_documented(wh: Warehouse) -> None:
         {"name": "v", "type": "STRING", "mode": "NULLABLE"},
         {"name": "_airbyte_extracted_at", "type": "TIMESTAMP", "mode": "NULLABLE"},
         {"name": "_airbyte_meta", "type": "STRING", "mode": "NULLABLE"},
+        {"name": "_airbyte_raw_id", "type": "STRING", "mode": "NULLABLE"},
+        {"name": "_airbyte_generation_id", "type": "INT64", "mode": "NULLABLE"},
     ]
     lines = [json.loads(line) for line in data.decode().splitlines()]
+    assert [uuid.UUID(line.pop("_airbyte_raw_id")).version for line in lines] == [4, 4]
+    meta = '{"changes":[],"sync_id":null}'
     assert lines == [
-        {"id": 1, "v": "a", "_airbyte_extracted_at": "2023-11-14 22:13:20.000000", "_airbyte_meta": None},
-        {"id": 2, "v": None, "_airbyte_extracted_at": "2023-11-14 22:13:20.000000", "_airbyte_meta": None},
-    ]
+        {"id": 1, "v": "a", "_airbyte_extracted_at": "2023-11-14 22:13:20.000000", "_airbyte_meta": meta,
+         "_airbyte_generation_id": 0},
+        {"id": 2, "v": None, "_airbyte_extracted_at": "2023-11-14 22:13:20.000000", "_airbyte_meta": meta,
+         "_airbyte_generation_id": 0},
+    ]  # fmt: skip
     # Polled with jobs.get in the job's location until DONE.
     job_gets = fake.calls("GET", rf"{API}/projects/{PROJECT}/jobs/[^/]+")
     assert job_gets and all(r.url.params["location"] == LOCATION for r in job_gets)
@@ -746,7 +752,7 @@ def test_generated_statements_compile_as_bigquery() -> None:
     target = {**staged, "x": ColumnType.TEXT, **METADATA_COLUMNS}
     stage = sql.table("raw", "_dalgo_stage_0123456789ab")
     common: dict[str, Any] = {"schema": "raw", "name": "t", "stage": stage, "staged": staged, "target": target,
-                              "generation_id": 1, "meta_base": {"sync_id": 7}, "dialect": "bigquery"}  # fmt: skip
+                              "dialect": "bigquery"}  # fmt: skip
     statements = [
         sql.create_schema("raw", dialect="bigquery", location="EU"),
         sql.create_table("raw", "t", target, dialect="bigquery"),
@@ -775,8 +781,8 @@ def test_generated_statements_compile_as_bigquery() -> None:
     )
     insert = statements[8]
     assert "PARSE_JSON(`s`.`j`, wide_number_mode => 'round')" in insert
-    assert "COALESCE(PARSE_JSON(`s`.`_airbyte_meta`, wide_number_mode => 'round'), " in insert
-    assert "CAST(GENERATE_UUID() AS STRING)" in insert and "CAST(`s`.`n` AS NUMERIC)" in insert
+    assert "PARSE_JSON(`s`.`_airbyte_meta`, wide_number_mode => 'round')" in insert
+    assert "`s`.`_airbyte_raw_id`" in insert and "CAST(`s`.`n` AS NUMERIC)" in insert
 
 
 def test_a_bigquery_warehouse_gets_a_bigquery_writer(key_info: dict[str, Any]) -> None:

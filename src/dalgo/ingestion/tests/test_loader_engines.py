@@ -14,7 +14,7 @@ import orjson
 import psycopg
 import pytest
 
-from dalgo.ingestion.loader import BigQueryWriter, DuckDBWriter, Loader, PostgresWriter
+from dalgo.ingestion.loader import BigQueryWriter, DuckDBWriter, Loader, LoaderError, PostgresWriter
 from dalgo.ingestion.loader.writers import WarehouseWriter
 from dalgo.ingestion.protocol import ConfiguredStream, DestinationMode, Record, State, SyncMode
 from dalgo.warehouses.adapters.base import WarehouseError
@@ -205,6 +205,57 @@ def test_typing_from_a_realistic_schema(engine: Engine) -> None:
     assert meta["sync_id"] == 42
     assert sorted(c["field"] for c in meta["changes"]) == ["members", "visit_date"]
     assert {(c["change"], c["reason"]) for c in meta["changes"]} == {("NULLED", "DESTINATION_TYPECAST_ERROR")}
+
+
+def test_raw_lines_and_parsed_records_land_alike_and_in_order(engine: Engine) -> None:
+    """feed_line routes a RECORD in the CDKs' layouts (compact, or with spaces) by its prefix and
+    parses it with its batch; any other layout, an escaped stream name or a parsed Record takes the
+    slow path; the order of arrival holds across both (dedup relies on it)."""
+    schema = {"type": "object", "properties": {"id": {"type": "integer"}, "v": {"type": "string"}}}
+    s = stream(mode=DestinationMode.APPEND_DEDUP, schema=schema, primary_key=(("id",),))
+    odd = stream(name='we"ird', schema=schema, destination_table="weird")
+    writer = engine.writer()
+    states: list[State] = []
+    loader = Loader(writer, schema=engine.schema, streams=[s, odd], on_state=states.append, batch_rows=3,
+                    sync_id=7, generation_id=2)  # fmt: skip
+
+    def line(data: dict[str, Any], name: str = "households") -> bytes:
+        record = {"stream": name, "data": data, "emitted_at": 1_700_000_000_000}
+        return orjson.dumps({"type": "RECORD", "record": record})
+
+    loader.feed_line(line({"id": 1, "v": "compact"}))
+    loader.feed_line(b'{"type": "RECORD", "record": {"stream": "households", "data": {"id": 2, "v": "spaced"}, '
+                     b'"emitted_at": 1700000000000}}')  # fmt: skip
+    loader.feed(rec({"id": 1, "v": "parsed, later"}))  # same key: the later arrival wins
+    loader.feed_line(b'{"record": {"data": {"id": 3, "v": "keys reordered"}, "stream": "households", '
+                     b'"emitted_at": 1700000000000}, "type": "RECORD"}')  # fmt: skip
+    loader.feed_line(line({"id": 9, "v": "not configured"}, name="other"))
+    loader.feed_line(line({"id": 5, "v": "escaped name"}, name='we"ird'))
+    loader.feed_line(line({"id": 4, "v": "last"}))
+    loader.feed_line(b'{"type":"STATE","state":{"type":"LEGACY","data":{"at":4}}}')
+    loader.finish()
+    writer.close()
+    rows = engine.rows(
+        f"SELECT id, v, _airbyte_raw_id, _airbyte_meta, _airbyte_generation_id "
+        f"FROM {engine.q('households')} ORDER BY id"
+    )
+    assert [r[:2] for r in rows] == [(1, "parsed, later"), (2, "spaced"), (3, "keys reordered"), (4, "last")]
+    assert all(uuid.UUID(r[2]).version == 4 for r in rows) and len({r[2] for r in rows}) == 4
+    assert all(engine.json(r[3]) == {"changes": [], "sync_id": 7} and r[4] == 2 for r in rows)
+    assert engine.rows(f"SELECT id, v FROM {engine.q('weird')}") == [(5, "escaped name")]
+    assert [st.raw for st in states] == [{"type": "LEGACY", "data": {"at": 4}}]
+    assert loader.stats.skipped_records == 1 and loader.stats.streams["households"].records == 5
+
+
+def test_a_malformed_record_line_fails_its_batch_plainly(engine: Engine) -> None:
+    writer = engine.writer()
+    loader = Loader(writer, schema=engine.schema, streams=[stream()], on_state=lambda _: None)
+    loader.feed_line(b'{"type":"RECORD","record":{"stream":"households","data":{"id":1,')
+    with pytest.raises(LoaderError, match="A RECORD line of stream 'households' is not valid"):
+        loader.finish()
+    loader.abort()
+    writer.close()
+    assert engine.tables() == []
 
 
 def test_append_adds_rows_each_sync(engine: Engine) -> None:
