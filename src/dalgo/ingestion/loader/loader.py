@@ -378,16 +378,19 @@ class Loader:
                 return
         relation = self.writer.stage(batch, staged, schema=self.schema)
         if mode == DestinationMode.APPEND_DEDUP:
-            statement = sql.merge_from_stage(
+            statements = sql.merge_from_stage(
                 schema=self.schema, name=stream.target, stage=relation, staged=staged, target=target_types,
                 primary_key=stream.primary_key, cursor=stream.cursor, dialect=self.dialect,
+                null_keys=any(batch.column(k).null_count for k in stream.primary_key),
             )  # fmt: skip
         else:
-            statement = sql.insert_from_stage(
+            insert = sql.insert_from_stage(
                 schema=self.schema, name=stream.target, stage=relation, staged=staged, target=target_types,
                 dialect=self.dialect,
             )  # fmt: skip
-        self.writer.execute(statement)
+            statements = [insert]
+        for statement in statements:
+            self.writer.execute(statement)
         self.writer.unstage()
 
     def _evolve(self, stream: _Stream, staged: dict[str, ColumnType]) -> dict[str, ColumnType]:

@@ -220,9 +220,15 @@ def merge_from_stage(
     primary_key: list[str],
     cursor: str | None,
     dialect: str,
-) -> str:
+    null_keys: bool = False,
+) -> list[str]:
     """append_dedup: the latest staged row per primary key (by cursor, then extraction time, then
-    arrival) replaces the target's row unless the target's cursor is newer; new keys are inserted."""
+    arrival) replaces the target's row unless the target's cursor is newer; new keys are inserted.
+
+    A NULL in a key column is a value like any other (rows with the same NULL key are one row, as
+    PARTITION BY groups them). The join on `=` keeps a hash or index join for the usual rows; rows
+    with a NULL in their key (`null_keys`: the batch has some) get a second MERGE that matches with
+    IS NOT DISTINCT FROM, which PostgreSQL cannot hash but which only sees those rows."""
     order: list[exp.Expression] = []
     if cursor:
         order.append(exp.Ordered(this=col(cursor), desc=True, nulls_first=False))
@@ -234,12 +240,6 @@ def merge_from_stage(
         order=exp.Order(expressions=order),
     )
     ranked = exp.select(exp.Star(), exp.alias_(window, _RN, quoted=True)).from_(stage.copy())
-    latest = (
-        exp.select(exp.Star())
-        .from_(ranked.subquery("r", copy=False))
-        .where(exp.EQ(this=col(_RN), expression=exp.Literal.number(1)))
-    )
-    on = exp.and_(*[exp.EQ(this=col(k, "t"), expression=col(k, "s")) for k in primary_key])
     values = _row_values(staged=staged, target=target, dialect=dialect, owner="s")
     newer: exp.Expression | None = None
     if cursor and cursor in target:
@@ -250,21 +250,28 @@ def merge_from_stage(
                 exp.Is(this=col(cursor, "t"), expression=exp.Null()),
             )
         )
-    update = exp.Update(expressions=[exp.EQ(this=col(c), expression=v) for c, v in values])
-    insert = exp.Insert(
-        this=exp.Tuple(expressions=[col(c) for c, _ in values]),
-        expression=exp.Tuple(expressions=[v.copy() for _, v in values]),
-    )
-    whens = exp.Whens(
-        expressions=[
-            exp.When(matched=True, condition=newer, then=update),
-            exp.When(matched=False, then=insert),
-        ]
-    )
-    merge = exp.Merge(
-        this=table(schema, name, alias="t"),
-        using=latest.subquery("s", copy=False),
-        on=on,
-        whens=whens,
-    )
-    return merge.sql(dialect)
+    has_null = exp.or_(*[exp.Is(this=col(k), expression=exp.Null()) for k in primary_key])
+    statements = []
+    for nulls in (False, True) if null_keys else (False,):
+        latest = (
+            exp.select(exp.Star())
+            .from_(ranked.subquery("r"))
+            .where(exp.EQ(this=col(_RN), expression=exp.Literal.number(1)))
+            .where(has_null.copy() if nulls else exp.not_(exp.paren(has_null.copy())))
+        )
+        equal = exp.NullSafeEQ if nulls else exp.EQ
+        on = exp.and_(*[equal(this=col(k, "t"), expression=col(k, "s")) for k in primary_key])
+        update = exp.Update(expressions=[exp.EQ(this=col(c), expression=v.copy()) for c, v in values])
+        insert = exp.Insert(
+            this=exp.Tuple(expressions=[col(c) for c, _ in values]),
+            expression=exp.Tuple(expressions=[v.copy() for _, v in values]),
+        )
+        whens = exp.Whens(
+            expressions=[
+                exp.When(matched=True, condition=newer.copy() if newer else None, then=update),
+                exp.When(matched=False, then=insert),
+            ]
+        )
+        merge = exp.Merge(this=table(schema, name, alias="t"), using=latest.subquery("s"), on=on, whens=whens)
+        statements.append(merge.sql(dialect))
+    return statements

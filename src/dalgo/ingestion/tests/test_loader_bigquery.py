@@ -763,7 +763,7 @@ def test_generated_statements_compile_as_bigquery() -> None:
         sql.replace_table("raw", "t", "_dalgo_tmp_t_0123456789ab", dialect="bigquery"),
         sql.drop_table("raw", "t", dialect="bigquery"),
         sql.insert_from_stage(**common),
-        sql.merge_from_stage(**common, primary_key=["id"], cursor="t"),
+        *sql.merge_from_stage(**common, primary_key=["id"], cursor="t", null_keys=True),
     ]
     for statement in statements[1:]:
         tree = sqlglot.parse_one(statement, read="bigquery")

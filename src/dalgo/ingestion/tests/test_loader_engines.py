@@ -324,6 +324,29 @@ def test_append_dedup_keeps_the_latest_by_cursor(engine: Engine) -> None:
     assert rows == [(0, "v0"), (1, "newer"), (2, "latest"), (3, "tie-later"), (4, "v4"), (5, "v5"), (9, "new key")]
 
 
+def test_append_dedup_treats_a_null_key_as_a_value(engine: Engine) -> None:
+    """Rows whose key has a NULL dedup like any other key (a NULL equals a NULL, as PARTITION BY
+    groups them): syncing the same records twice never duplicates them."""
+    schema = {"type": "object", "properties": {"org": {"type": ["null", "string"]}, "id": {"type": ["null", "integer"]},
+                                               "v": {"type": "string"}}}  # fmt: skip
+    s = stream(mode=DestinationMode.APPEND_DEDUP, schema=schema, primary_key=(("org",), ("id",)))
+    first = [
+        rec({"org": "a", "id": 1, "v": "a1"}),
+        rec({"org": None, "id": 1, "v": "null org"}),
+        rec({"org": "a", "id": None, "v": "null id"}),
+        rec({"org": None, "id": None, "v": "both null"}),
+    ]
+    load(engine, [s], [*first, STATE])
+    load(engine, [s], [*first, STATE], batch_rows=2)
+    later = [rec({"org": None, "id": None, "v": "both null, newer"}), rec({"org": "b", "id": None, "v": "b"})]
+    load(engine, [s], later)
+    rows = engine.rows(f"SELECT org, id, v FROM {engine.q('households')} ORDER BY org NULLS FIRST, id NULLS FIRST")
+    assert rows == [
+        (None, None, "both null, newer"), (None, 1, "null org"), ("a", None, "null id"), ("a", 1, "a1"),
+        ("b", None, "b"),
+    ]  # fmt: skip
+
+
 def test_state_reaches_the_callback_only_after_its_records_are_committed(engine: Engine) -> None:
     s1, s2 = stream("a"), stream("b")
     visible: list[tuple[int, int]] = []
