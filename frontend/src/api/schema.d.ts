@@ -744,7 +744,11 @@ export interface paths {
         };
         /** Source Show */
         get: operations["dalgo_ingestion_api_source_show"];
-        /** Source Update */
+        /**
+         * Source Update
+         * @description Checks the connection before saving. A custom source's `package` may change: the new one is
+         *     installed and the config validated against its spec; its streams are discovered again.
+         */
         put: operations["dalgo_ingestion_api_source_update"];
         post?: never;
         /** Source Delete */
@@ -1778,6 +1782,8 @@ export interface components {
             };
             /** Name */
             name: string;
+            /** Package */
+            package?: string | null;
         };
         /** SpecQuery */
         SpecQuery: {

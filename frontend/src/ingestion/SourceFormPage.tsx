@@ -1,7 +1,7 @@
-import { Anchor, Badge, Breadcrumbs, Button, Card, Center, Group, Loader, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Anchor, Badge, Breadcrumbs, Button, Card, Center, Group, Loader, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { notifications } from "@mantine/notifications";
-import { IconArrowLeft, IconDownload, IconExternalLink, IconPlugConnected, IconPlus, IconTrash } from "@tabler/icons-react";
+import { IconArrowLeft, IconDownload, IconExternalLink, IconInfoCircle, IconPlugConnected, IconPlus, IconTrash } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import { useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
@@ -92,16 +92,24 @@ export function NewSourcePage() {
   );
 }
 
-/** Custom mode of the new-source page: the package or path, Load connector, then the usual generated form. */
-function CustomSourceEditor({ pkg, onLoad }: { pkg: string; onLoad: (pkg: string) => void }) {
+/**
+ * A custom connector's package or path, Load connector, then the usual generated form for the loaded `pkg`. New
+ * source: `pkg` is in the URL. Saved `source`: prefilled with its package; loading another one regenerates the form
+ * from the new spec and Save sends the new `package` (the server installs it, validates and checks the config).
+ */
+function CustomSourceEditor({ pkg, onLoad, source }: { pkg: string; onLoad: (pkg: string) => void; source?: Source }) {
   const [value, setValue] = useState(pkg);
   const [missing, setMissing] = useState(false);
+  // A `package` field error of the last Check connection / Save (e.g. the install of a new package failed).
+  const [submitError, setSubmitError] = useState<string | undefined>();
   const spec = useSpec(CUSTOM_CONNECTOR, pkg);
-  const fieldError = isApiError(spec.error) ? spec.error.fields.package : undefined;
+  const fieldError = (isApiError(spec.error) ? spec.error.fields.package : undefined) ?? submitError;
+  const switching = !!source && pkg !== source.package;
 
   const load = () => {
     const next = value.trim();
     setMissing(!next);
+    setSubmitError(undefined);
     if (!next) return;
     if (next === pkg) void spec.refetch();
     else onLoad(next);
@@ -119,18 +127,28 @@ function CustomSourceEditor({ pkg, onLoad }: { pkg: string; onLoad: (pkg: string
           <Stack>
             <TextInput
               label="Package or path"
-              description="A pip requirement (e.g. airbyte-source-foo==1.2.3 or git+https://…) or a local path to a connector that speaks the Airbyte protocol."
+              description={
+                source
+                  ? "To use another version or package, change it and Load connector: the settings form follows the new connector, and Save installs it for this source."
+                  : "A pip requirement (e.g. airbyte-source-foo==1.2.3 or git+https://…) or a local path to a connector that speaks the Airbyte protocol."
+              }
               placeholder="airbyte-source-foo==1.2.3"
               withAsterisk
               value={value}
               onChange={(e) => {
                 setValue(e.currentTarget.value);
                 setMissing(false);
+                setSubmitError(undefined);
               }}
               error={missing ? "Give a pip requirement or a local path." : fieldError}
               data-testid="custom-package"
               autoFocus={!pkg}
             />
+            {switching && (
+              <Alert color="blue" variant="light" icon={<IconInfoCircle size={18} />} data-testid="custom-package-changed">
+                Saving switches this source from {source.package} to {pkg}; its streams are discovered again.
+              </Alert>
+            )}
             <Group justify="flex-end">
               <Button type="submit" leftSection={<IconDownload size={16} />} loading={spec.isFetching} data-testid="custom-load">
                 Load connector
@@ -139,13 +157,31 @@ function CustomSourceEditor({ pkg, onLoad }: { pkg: string; onLoad: (pkg: string
           </Stack>
         </form>
       </Card>
-      {pkg && <SourceEditor key={pkg} connector={CUSTOM_CONNECTOR} pkg={pkg} connectorName={pkg} />}
+      {pkg && (
+        <SourceEditor key={pkg} connector={CUSTOM_CONNECTOR} pkg={pkg} connectorName={pkg} source={source} onPackageError={setSubmitError} />
+      )}
     </Stack>
   );
 }
 
-/** Loads the connector's spec (installing it the first time), then shows the source form. `pkg`: a custom one's package. */
-function SourceEditor({ connector, pkg, connectorName, source }: { connector: string; pkg?: string; connectorName: string; source?: Source }) {
+/** The edit page of a saved custom source: its package, changeable (kept here until saved), then the form. */
+function EditCustomSource({ source }: { source: Source }) {
+  const [pkg, setPkg] = useState(source.package);
+  return <CustomSourceEditor pkg={pkg} onLoad={setPkg} source={source} />;
+}
+
+interface SourceEditorProps {
+  connector: string;
+  /** A custom connector's package or path. */
+  pkg?: string;
+  connectorName: string;
+  source?: Source;
+  /** Receives the `package` field error of a check or save (undefined when it starts). */
+  onPackageError?: (reason: string | undefined) => void;
+}
+
+/** Loads the connector's spec (installing it the first time), then shows the source form. */
+function SourceEditor({ connector, pkg, connectorName, source, onPackageError }: SourceEditorProps) {
   const custom = connector === CUSTOM_CONNECTOR;
   const spec = useSpec(connector, pkg);
   if (spec.isPending) {
@@ -182,14 +218,14 @@ function SourceEditor({ connector, pkg, connectorName, source }: { connector: st
     );
   }
 
-  return <SourceForm connector={connector} pkg={custom ? pkg : undefined} spec={spec.data} source={source} />;
+  return <SourceForm connector={connector} pkg={custom ? pkg : undefined} spec={spec.data} source={source} onPackageError={onPackageError} />;
 }
 
 /**
  * Name + the connector's generated settings form, Check connection and Save (create or update). A custom connector's
- * check and create send its `package`.
+ * check, create and update send its `package` (on update, a new one switches the source to it).
  */
-function SourceForm({ connector, pkg, spec, source }: { connector: string; pkg?: string; spec: ConnectorSpec; source?: Source }) {
+function SourceForm({ connector, pkg, spec, source, onPackageError }: Omit<SourceEditorProps, "connectorName"> & { spec: ConnectorSpec }) {
   const slug = useOrgSlug();
   const navigate = useNavigate();
   const generated = useMemo(() => specToForm(spec.spec, spec.secret_paths), [spec]);
@@ -201,7 +237,7 @@ function SourceForm({ connector, pkg, spec, source }: { connector: string; pkg?:
   const check = useApiMutation(ingestApi.check, { form });
   const save = useApiMutation(
     (body: { name: string; config: Record<string, unknown> }) =>
-      source ? ingestApi.update({ id: source.id, ...body }) : ingestApi.create({ connector, ...withPackage, ...body }),
+      source ? ingestApi.update({ id: source.id, ...withPackage, ...body }) : ingestApi.create({ connector, ...withPackage, ...body }),
     {
       form,
       invalidate: source ? [ingestKeys.sources(slug), ingestKeys.source(slug, source.id)] : [ingestKeys.sources(slug)],
@@ -221,8 +257,10 @@ function SourceForm({ connector, pkg, spec, source }: { connector: string; pkg?:
     if (!name || !configOk) return;
     check.reset();
     save.reset();
-    if (which === "check") check.mutate({ connector, ...withPackage, config, ...(source ? { source_id: source.id } : {}) });
-    else save.mutate({ name, config });
+    onPackageError?.(undefined);
+    const onError = (error: Error) => onPackageError?.(isApiError(error) ? error.fields.package : undefined);
+    if (which === "check") check.mutate({ connector, ...withPackage, config, ...(source ? { source_id: source.id } : {}) }, { onError });
+    else save.mutate({ name, config }, { onError });
   };
 
   return (
@@ -424,14 +462,10 @@ export function EditSourcePage() {
               </Button>
             )}
           </Group>
-          {canEdit ? (
-            <SourceEditor
-              key={`${s.id}:${s.updated_at}`}
-              connector={s.connector_slug}
-              pkg={s.connector_slug === CUSTOM_CONNECTOR ? s.package : undefined}
-              connectorName={s.connector_name}
-              source={s}
-            />
+          {canEdit && s.connector_slug === CUSTOM_CONNECTOR ? (
+            <EditCustomSource key={`${s.id}:${s.updated_at}`} source={s} />
+          ) : canEdit ? (
+            <SourceEditor key={`${s.id}:${s.updated_at}`} connector={s.connector_slug} connectorName={s.connector_name} source={s} />
           ) : (
             <>
               <SavedCheck source={s} />

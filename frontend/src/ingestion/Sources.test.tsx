@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { ALL_ADMIN, json, makeMe, mockApi, renderPage } from "../test/utils";
 import { specToForm } from "./airbyteSpec";
 import {
-  appConfig, catalogue, commcareSpec, commcareSpecOut, customPackage, customSource, customSpecOut, savedSource,
+  appConfig, catalogue, commcareSpec, commcareSpecOut, customPackage, customPackageNext, customSource, customSpecOut,
+  customSpecOutNext, savedSource,
 } from "./fixtures";
 import { IngestPage } from "./IngestPage";
 import { EditSourcePage, NewSourcePage } from "./SourceFormPage";
@@ -198,6 +199,8 @@ describe("Edit source", () => {
     await user.click(screen.getByTestId("source-save"));
     await waitFor(() => expect(calls.some((c) => c.method === "PUT")).toBe(true));
     expect(calls.find((c) => c.method === "PUT")!.body).toMatchObject({ name: "Forms", config: { api_key: "********", app_id: "app-1" } });
+    expect(calls.find((c) => c.method === "PUT")!.body).not.toHaveProperty("package"); // only custom sources send one
+    expect(screen.queryByTestId("custom-package")).not.toBeInTheDocument();
     expect(await screen.findByTestId("elsewhere")).toBeInTheDocument();
   });
 });
@@ -376,6 +379,73 @@ describe("Custom connectors", () => {
     });
     await user.click(screen.getByTestId("source-save"));
     await waitFor(() => expect(calls.some((c) => c.method === "PUT")).toBe(true));
-    expect(calls.find((c) => c.method === "PUT")!.body).toEqual({ name: "Kobo forms", config: { server_url: "https://kf.example.org", token: "********" } });
+    expect(calls.find((c) => c.method === "PUT")!.body).toEqual({
+      name: "Kobo forms", package: customPackage, config: { server_url: "https://kf.example.org", token: "********" },
+    });
+  });
+
+  it("the edit page changes a custom source's package: loads the new spec and saves with the new package", { timeout: 20_000 }, async () => {
+    const { calls } = mockApi({
+      "GET /api/sources/8": () => customSource(),
+      "GET /api/connectors/custom/spec": (_req, url) => (url.searchParams.get("package") === customPackageNext ? customSpecOutNext : customSpecOut),
+      "PUT /api/sources/8": async (req) => customSource({ ...((await req.json()) as object), version: "0.4.0" }),
+    });
+    renderPage(<EditSourcePage />, { me: EDITOR, route: "/ingest/sources/8", path: "/ingest/sources/:id" });
+    await screen.findByLabelText(/^Token/);
+    const input = screen.getByTestId("custom-package");
+    expect(input).toHaveValue(customPackage);
+    expect(screen.queryByTestId("custom-package-changed")).not.toBeInTheDocument();
+    expect(screen.queryByLabelText(/^Project/)).not.toBeInTheDocument();
+
+    const user = userEvent.setup();
+    // An empty package is refused in the browser.
+    await user.clear(input);
+    await user.click(screen.getByTestId("custom-load"));
+    expect(input).toHaveAccessibleDescription(/Give a pip requirement or a local path/);
+
+    await user.type(input, ` ${customPackageNext} `);
+    await user.click(screen.getByTestId("custom-load"));
+    const project = await screen.findByLabelText(/^Project/);
+    const specCalls = calls.filter((c) => c.path === "/api/connectors/custom/spec");
+    expect(new URLSearchParams(specCalls.at(-1)!.search).get("package")).toBe(customPackageNext);
+    expect(screen.getByTestId("custom-package-changed")).toHaveTextContent(`from ${customPackage} to ${customPackageNext}`);
+    // Still prefilled from the saved source, secrets unchanged.
+    expect(screen.getByTestId("source-name")).toHaveValue("Kobo forms");
+    expect(screen.getByLabelText(/^Server URL/)).toHaveValue("https://kf.example.org");
+    expect(screen.getByLabelText(/^Token/)).toHaveAttribute("placeholder", "unchanged");
+
+    // The new spec requires a project: nothing is sent without it.
+    await user.click(screen.getByTestId("source-save"));
+    expect(calls.some((c) => c.method === "PUT")).toBe(false);
+    await user.type(project, "p-1");
+    await user.click(screen.getByTestId("source-save"));
+    expect(await screen.findByTestId("elsewhere")).toBeInTheDocument();
+    expect(calls.find((c) => c.method === "PUT")!.body).toEqual({
+      name: "Kobo forms", package: customPackageNext, config: { server_url: "https://kf.example.org", token: "********", project: "p-1" },
+    });
+  });
+
+  it("the edit page shows a save's package error under the package field", { timeout: 20_000 }, async () => {
+    const failure = "Could not install airbyte-source-kobo-ngo==0.4.0:\nNo solution found.";
+    mockApi({
+      "GET /api/sources/8": () => customSource(),
+      "GET /api/connectors/custom/spec": (_req, url) => (url.searchParams.get("package") === customPackageNext ? customSpecOutNext : customSpecOut),
+      "PUT /api/sources/8": () => json({ detail: failure, code: "connector_install_failed", fields: { package: failure } }, 400),
+    });
+    renderPage(<EditSourcePage />, { me: EDITOR, route: "/ingest/sources/8", path: "/ingest/sources/:id" });
+    await screen.findByLabelText(/^Token/);
+    const user = userEvent.setup();
+    const input = screen.getByTestId("custom-package");
+    await user.clear(input);
+    await user.type(input, customPackageNext);
+    await user.click(screen.getByTestId("custom-load"));
+    await user.type(await screen.findByLabelText(/^Project/), "p-1");
+    await user.click(screen.getByTestId("source-save"));
+    await waitFor(() => expect(screen.getByTestId("custom-package")).toHaveAccessibleDescription(/No solution found/));
+    expect(screen.getByTestId("api-error")).toHaveTextContent("Could not install");
+    expect(screen.queryByTestId("elsewhere")).not.toBeInTheDocument();
+    // Editing the package clears its error.
+    await user.type(screen.getByTestId("custom-package"), "x");
+    expect(screen.getByTestId("custom-package")).not.toHaveAccessibleDescription(/No solution found/);
   });
 });

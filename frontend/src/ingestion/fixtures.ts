@@ -138,6 +138,17 @@ export const customSpecOut = {
   secret_paths: [["token"]],
 };
 
+/** Another version of the custom connector, as a saved source may switch to: it also requires a project. */
+export const customPackageNext = "airbyte-source-kobo-ngo==0.4.0";
+
+export const customSpecOutNext = {
+  ...customSpecOut, name: `Custom: ${customPackageNext}`, package: customPackageNext, version: "0.4.0",
+  spec: {
+    ...customSpecOut.spec, required: ["server_url", "token", "project"],
+    properties: { ...customSpecOut.spec.properties, project: { type: "string", title: "Project", order: 2 } },
+  },
+};
+
 export const customSource = (over: Record<string, unknown> = {}) =>
   savedSource({
     id: 8, name: "Kobo forms", connector_slug: "custom", connector_name: `Custom: ${customPackage}`, package: customPackage,

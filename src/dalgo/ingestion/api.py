@@ -94,6 +94,7 @@ class SourceIn(Schema):
 class SourceUpdateIn(Schema):
     name: str
     config: dict[str, Any] = {}
+    package: str | None = None  # custom sources only: a new pip requirement or local path (installed on save)
 
 
 class SourceCheckIn(Schema):
@@ -216,10 +217,13 @@ def source_create(request: HttpRequest, payload: SourceIn) -> Status[SourceOut]:
 
 @router.put("/sources/{source_id}", permission="source.edit", response=SourceOut)
 def source_update(request: HttpRequest, source_id: int, payload: SourceUpdateIn) -> SourceOut:
+    """Checks the connection before saving. A custom source's `package` may change: the new one is
+    installed and the config validated against its spec; its streams are discovered again."""
     ctx = ctx_of(request)
     source = services.source_update(
-        org=ctx.require_org, actor=ctx.require_user, source_id=source_id, name=payload.name, config=payload.config
-    )
+        org=ctx.require_org, actor=ctx.require_user, source_id=source_id, name=payload.name, config=payload.config,
+        package=payload.package,
+    )  # fmt: skip
     return _source_out(source)
 
 

@@ -13,6 +13,7 @@ from dalgo.accounts.models import User
 from dalgo.core.audit import audit_record
 from dalgo.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, field_error
 from dalgo.ingestion.connectors.catalog import CatalogEntry, catalog_entry
+from dalgo.ingestion.connectors.errors import ConnectorFailed, ConnectorInstallFailed
 from dalgo.ingestion.connectors.install import ConnectorEnv, connector_env, connector_env_custom
 from dalgo.ingestion.connectors.runner import ConnectorRunner, validate_config
 from dalgo.ingestion.models import CUSTOM_CONNECTOR, Connection, Source
@@ -54,6 +55,9 @@ def _custom_spec(package: str) -> ConnectorSpec:
     package = package.strip()
     if not package:
         raise field_error("package", "Give the pip requirement (e.g. airbyte-source-foo==1.2.3) or a local path.")
+    longest = Source._meta.get_field("package").max_length or 0
+    if len(package) > longest:
+        raise field_error("package", f"The package or path is longer than {longest} characters.")
     env = connector_env_custom(package)
     spec = ConnectorRunner(env).spec()
     docs = str(spec.get("documentationUrl") or "")
@@ -154,10 +158,10 @@ def saved_with_audit(
         raise _name_taken(obj.name, noun=noun) from None
 
 
-def _save(source: Source, *, actor: User, action: str) -> Source:
-    after = {"name": source.name, "connector": source.connector_slug, "config": source.config,
-             "secrets_set": sorted(source.secrets)}  # fmt: skip
-    saved_with_audit(source, actor=actor, action=action, after=after)
+def _save(source: Source, *, actor: User, action: str, before: dict[str, Any] | None = None) -> Source:
+    after = {"name": source.name, "connector": source.connector_slug, "package": source.package,
+             "version": source.version, "config": source.config, "secrets_set": sorted(source.secrets)}  # fmt: skip
+    saved_with_audit(source, actor=actor, action=action, after=after, before=before)
     return source
 
 
@@ -180,17 +184,45 @@ def source_create(
     return _save(source, actor=actor, action="source.create")
 
 
-def source_update(*, org: Org, actor: User, source_id: int, name: str, config: dict[str, Any]) -> Source:
+def source_update(
+    *, org: Org, actor: User, source_id: int, name: str, config: dict[str, Any], package: str | None = None
+) -> Source:
+    """Validate against the connector's spec, run its check, then save. A custom source may name a new
+    `package`: it is installed and the config validated and checked against its spec before anything
+    is saved; the streams discovered with the old package are forgotten."""
     source = source_get(org=org, source_id=source_id)
     name = name_checked(name, model=Source, org=org, exclude_id=source.pk)
-    spec = connector_spec(slug=source.connector_slug, package=source.package)
+    new_package = package is not None and package.strip() != source.package
+    if new_package:
+        spec = _new_package_spec(source, package=package or "")
+    else:
+        spec = connector_spec(slug=source.connector_slug, package=source.package)
     public, secrets, full = _full_config(spec=spec, config=config, stored=source.secrets)
     ok, message = _check(spec=spec, full=full)
     if not ok:
         raise ValidationFailed(f"The connection check failed: {message}", code="check_failed")
+    before = {"package": source.package, "version": source.version} if new_package else None
     source.name, source.config, source.secrets = name, public, secrets
     source.last_checked_at, source.last_check_ok, source.last_check_message = timezone.now(), True, message
-    return _save(source, actor=actor, action="source.update")
+    if new_package:
+        source.package, source.version = spec.entry["package"], spec.entry["version"]
+        source.streams, source.discovered_at = [], None  # discovered with the old package: discover again
+    return _save(source, actor=actor, action="source.update", before=before)
+
+
+def _new_package_spec(source: Source, *, package: str) -> ConnectorSpec:
+    """The spec of the package a custom source switches to (installed now, as on create). Install and
+    spec failures are errors on `package`; only custom sources have a package of their own."""
+    if source.connector_slug != CUSTOM_CONNECTOR:
+        reason = (
+            f"Only a custom connector's package can be changed; this source uses the catalogue connector "
+            f"{source.connector_slug!r} ({source.package}). Create a custom source to use another package."
+        )
+        raise field_error("package", reason)
+    try:
+        return _custom_spec(package)
+    except (ConnectorInstallFailed, ConnectorFailed) as exc:
+        raise ValidationFailed(exc.detail, code=exc.code, fields={"package": exc.detail}) from exc
 
 
 def source_check(*, org: Org, source_id: int) -> tuple[bool, str]:

@@ -10,6 +10,7 @@ import pytest
 
 from dalgo.core.models import AuditEvent
 from dalgo.ingestion.models import Source
+from tests.connectors.support import EDGY_PATH
 from tests.fixtures import TwoOrgs
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +92,193 @@ def test_streams_are_discovered_and_cached(two_orgs: TwoOrgs) -> None:
     assert again["discovered_at"] == first["discovered_at"]  # cached: no second discover
     refreshed = analyst.get(f"/api/sources/{source_id}/streams?refresh=true").json()
     assert refreshed["discovered_at"] > first["discovered_at"]
+
+
+# ---- a custom source changing its package ----------------------------------------------------------
+
+EDGY_KEY = "edgy-key-0001"
+TINY_CONNECTOR = """
+import json, sys
+
+KEY = "<edgy key>"
+SPEC = {"connectionSpecification": {
+    "type": "object", "required": ["api_key", "region"],
+    "properties": {"api_key": {"type": "string", "airbyte_secret": True},
+                   "region": {"type": "string", "enum": ["eu", "us"]}},
+}}
+
+
+def main():
+    command = sys.argv[1]
+    if command == "spec":
+        print(json.dumps({"type": "SPEC", "spec": SPEC}))
+        return
+    config = json.load(open(sys.argv[sys.argv.index("--config") + 1]))
+    if command == "check":  # succeeds only with the key the edgy source was saved with: proves it was kept
+        ok = config.get("api_key") == KEY
+        status = {"status": "SUCCEEDED"} if ok else {"status": "FAILED", "message": "tiny refuses this key"}
+        print(json.dumps({"type": "CONNECTION_STATUS", "connectionStatus": status}))
+    elif command == "discover":
+        stream = {"name": "tiny_" + config["region"], "supported_sync_modes": ["full_refresh"],
+                  "json_schema": {"type": "object", "properties": {"id": {"type": "integer"}}}}
+        print(json.dumps({"type": "CATALOG", "catalog": {"streams": [stream]}}))
+""".replace("<edgy key>", EDGY_KEY)
+
+
+@pytest.fixture(scope="module")
+def tiny_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second protocol-speaking connector (airbyte-source-tiny 0.2.0) with a spec unlike edgy's."""
+    root = tmp_path_factory.mktemp("tiny-connector")
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "airbyte-source-tiny"\nversion = "0.2.0"\ndependencies = []\n'
+        '[project.scripts]\nsource-tiny = "source_tiny:main"\n'
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        '[tool.hatch.build.targets.wheel]\npackages = ["source_tiny"]\n'
+    )
+    (root / "source_tiny").mkdir()
+    (root / "source_tiny" / "__init__.py").write_text(TINY_CONNECTOR)
+    return root
+
+
+@pytest.fixture
+def edgy_source(two_orgs: TwoOrgs, settings: Any) -> dict[str, Any]:
+    """A custom source (the edgy test connector from its local path) created through the API, with its
+    streams discovered (cached on the source)."""
+    settings.DALGO_CUSTOM_CONNECTORS = True
+    admin = two_orgs.as_role("admin")
+    body = {"connector": "custom", "package": str(EDGY_PATH), "name": "Mine", "config": {"api_key": EDGY_KEY}}
+    created = admin.post("/api/sources", body)
+    assert created.status_code == 201, created.content
+    streams = admin.get(f"/api/sources/{created.json()['id']}/streams")
+    assert [s["name"] for s in streams.json()["streams"]] == ["alpha"]
+    return dict(created.json())
+
+
+def _unchanged(source: dict[str, Any]) -> Source:
+    """The stored source still has the edgy package, version, config, key and discovered streams."""
+    saved = Source.objects.get(pk=source["id"])
+    assert (saved.package, saved.version, saved.config) == (str(EDGY_PATH), source["version"], {})
+    assert saved.secrets == {"/api_key": EDGY_KEY}
+    assert saved.discovered_at is not None and [s["name"] for s in saved.streams] == ["alpha"]
+    return saved
+
+
+def test_custom_source_changes_package(two_orgs: TwoOrgs, edgy_source: dict[str, Any], tiny_path: Path) -> None:
+    admin = two_orgs.as_role("admin")
+    url = f"/api/sources/{edgy_source['id']}"
+    assert edgy_source["version"].startswith("local-")
+
+    # The same package (as the edit form sends it) is no change: nothing installed, streams kept.
+    same = admin.put_json(url, {"name": "Mine", "config": {"api_key": "********"}, "package": f" {EDGY_PATH} "})
+    assert same.status_code == 200, same.content
+    assert (same.json()["package"], same.json()["version"]) == (str(EDGY_PATH), edgy_source["version"])
+    assert Source.objects.get(pk=edgy_source["id"]).discovered_at is not None
+
+    changed = admin.put_json(url, {"name": "Tiny", "config": {"api_key": "********", "region": "us"},
+                                   "package": str(tiny_path)})  # fmt: skip
+    assert changed.status_code == 200, changed.content
+    body = changed.json()
+    assert body["package"] == str(tiny_path)
+    assert body["version"].startswith("local-") and body["version"] != edgy_source["version"]
+    assert body["connector_name"] == f"Custom: {tiny_path}"
+    assert body["config"] == {"api_key": "********", "region": "us"}
+    assert body["last_check_ok"] is True
+    saved = Source.objects.get(pk=edgy_source["id"])
+    assert saved.secrets == {"/api_key": EDGY_KEY}  # the masked key was kept (tiny's check needs it)
+    assert (saved.streams, saved.discovered_at) == ([], None)  # edgy's streams are forgotten
+    assert admin.get(url).json()["version"] == body["version"]
+
+    streams = admin.get(f"{url}/streams").json()
+    assert [s["name"] for s in streams["streams"]] == ["tiny_us"]  # discovered with the new package
+    assert admin.post(f"{url}/check").json()["ok"] is True
+
+    event = AuditEvent.objects.filter(action="source.update").order_by("-id").first()
+    assert event is not None
+    assert event.before == {"package": str(EDGY_PATH), "version": edgy_source["version"]}
+    assert event.after["package"] == str(tiny_path) and event.after["version"] == body["version"]
+
+
+def test_package_change_validates_the_config_against_the_new_spec(
+    two_orgs: TwoOrgs, edgy_source: dict[str, Any], tiny_path: Path
+) -> None:
+    admin = two_orgs.as_role("admin")
+    url = f"/api/sources/{edgy_source['id']}"
+    # Valid for edgy, but tiny requires a region.
+    missing = admin.put_json(url, {"name": "Mine", "config": {"api_key": "********"}, "package": str(tiny_path)})
+    assert missing.status_code == 400, missing.content
+    assert "config.region" in missing.json()["fields"]
+    wrong = admin.put_json(url, {"name": "Mine", "config": {"api_key": "********", "region": "mars"},
+                                 "package": str(tiny_path)})  # fmt: skip
+    assert wrong.status_code == 400 and "config.region" in wrong.json()["fields"]
+    # Valid, but the new connector's check refuses a new key: nothing is saved either.
+    refused = admin.put_json(url, {"name": "Mine", "config": {"api_key": "other-key", "region": "eu"},
+                                   "package": str(tiny_path)})  # fmt: skip
+    assert refused.status_code == 400 and refused.json()["code"] == "check_failed"
+    assert "tiny refuses this key" in refused.json()["detail"]
+    _unchanged(edgy_source)
+
+
+def test_failed_install_and_bad_packages_leave_the_source_unchanged(
+    two_orgs: TwoOrgs, edgy_source: dict[str, Any], tmp_path: Path, settings: Any
+) -> None:
+    admin = two_orgs.as_role("admin")
+    url = f"/api/sources/{edgy_source['id']}"
+    events = AuditEvent.objects.count()
+    not_a_project = tmp_path / "not-a-connector"
+    not_a_project.mkdir()
+    (not_a_project / "README.txt").write_text("no pyproject here")
+
+    def put(package: str) -> Any:
+        return admin.put_json(url, {"name": "Renamed", "config": {"api_key": "********"}, "package": package})
+
+    failed = put(str(not_a_project))
+    assert failed.status_code == 400, failed.content
+    error = failed.json()
+    assert error["code"] == "connector_install_failed"
+    assert error["fields"]["package"].startswith("Could not install") and str(not_a_project) in error["detail"]
+
+    option = put("--index-url=https://example.invalid/simple")
+    assert option.status_code == 400
+    assert option.json()["fields"] == {"package": "A custom connector must be a requirement or a path, not an option."}
+    empty = put("   ")
+    assert empty.status_code == 400 and set(empty.json()["fields"]) == {"package"}
+    too_long = put("airbyte-source-" + "x" * 200)
+    assert too_long.status_code == 400 and "longer than 120" in too_long.json()["fields"]["package"]
+
+    settings.DALGO_CUSTOM_CONNECTORS = False
+    disabled = put(str(not_a_project))
+    assert disabled.status_code == 403 and disabled.json()["code"] == "custom_disabled"
+
+    saved = _unchanged(edgy_source)
+    assert saved.name == "Mine"
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_catalogue_source_refuses_a_package(two_orgs: TwoOrgs) -> None:
+    source = Source(org=two_orgs.a, name="People", connector_slug="faker", package="airbyte-source-faker",
+                    version="6.2.38", config={"count": 5})  # fmt: skip
+    source.save()
+    admin = two_orgs.as_role("admin")
+    for package in ("airbyte-source-faker==7.0.0", "", "airbyte-source-stripe"):
+        refused = admin.put_json(f"/api/sources/{source.pk}", {"name": "People", "config": {"count": 5},
+                                                               "package": package})  # fmt: skip
+        assert refused.status_code == 400, refused.content
+        reason = refused.json()["fields"]["package"]
+        assert reason.startswith("Only a custom connector's package can be changed") and "'faker'" in reason
+    source.refresh_from_db()
+    assert (source.package, source.version) == ("airbyte-source-faker", "6.2.38")
+
+
+def test_only_source_editors_change_the_package(
+    two_orgs: TwoOrgs, edgy_source: dict[str, Any], tiny_path: Path
+) -> None:
+    url = f"/api/sources/{edgy_source['id']}"
+    body = {"name": "Tiny", "config": {"api_key": "********", "region": "eu"}, "package": str(tiny_path)}
+    for role in ("member", "analyst"):
+        denied = two_orgs.as_role(role).put_json(url, body)
+        assert denied.status_code == 403, (role, denied.content)
+    assert two_orgs.as_outsider().put_json(url, body).status_code == 404
+    _unchanged(edgy_source)
+    allowed = two_orgs.as_role("super-admin").put_json(url, body)
+    assert allowed.status_code == 200, allowed.content
+    assert allowed.json()["package"] == str(tiny_path)
