@@ -30,7 +30,7 @@ from dalgo.ingestion.loader.types import (
     type_from_warehouse,
 )
 from dalgo.warehouses.adapters.base import WarehouseError
-from dalgo.warehouses.adapters.bigquery import BigQueryClient
+from dalgo.warehouses.adapters.bigquery import BigQueryClient, RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -275,6 +275,10 @@ BIGQUERY_STAGE_TYPES: dict[ColumnType, str] = {
     ColumnType.JSON: "STRING",
 }
 BIGQUERY_STATEMENT_TIMEOUT = 3600.0  # seconds one statement or load job may take
+# A staging table older than this was left by a batch that never finished (its process was killed
+# between the load and the delete): far past any sync's run (DALGO_SYNC_TIMEOUT, 6 h by default),
+# so never the stage of a sync still running.
+BIGQUERY_STALE_STAGE_SECONDS = 24 * 3600.0
 LIST_PAGE = 1000
 
 
@@ -282,10 +286,14 @@ class BigQueryWriter:
     """Loads into BigQuery over its REST API (the adapter's `BigQueryClient`: service-account token,
     jobs in the warehouse's location, standard SQL).
 
-    Each batch is a load job (jobs.insert with a multipart upload of newline-delimited JSON, an
-    explicit schema, WRITE_TRUNCATE) into a staging table `_dalgo_stage_<random>` in the destination
-    dataset, then one statement (INSERT ... SELECT or MERGE) applies it, then the staging table is
-    deleted. Statements run with jobs.query and are waited on.
+    Each batch is a load job (jobs.insert with an upload of newline-delimited JSON, multipart or
+    resumable by size, an explicit schema, WRITE_TRUNCATE) into a staging table
+    `_dalgo_stage_<random>` in the destination dataset, then one statement (INSERT ... SELECT or
+    MERGE) applies it, then the staging table is deleted. Statements run with jobs.query and are
+    waited on. The client retries what BigQuery documents as transient where repeating is safe (see
+    `dalgo.warehouses.adapters.bigquery`), so a batch's rows still land once. Staging tables of
+    batches whose process died before the delete are swept: the first stage into a dataset deletes
+    those older than BIGQUERY_STALE_STAGE_SECONDS.
 
     Transactions: BigQuery commits each statement atomically on its own (a job is all or nothing),
     so `commit` has nothing to do and `rollback` only removes a staging table left by a failed batch.
@@ -307,14 +315,16 @@ class BigQueryWriter:
         dataset: str | None = None,
         transport: Any = None,  # an httpx transport (tests)
         statement_timeout_seconds: float = BIGQUERY_STATEMENT_TIMEOUT,
+        retry: RetryPolicy | None = None,  # the client's default unless given (tests: no real sleeping)
     ):
         self.client = BigQueryClient(
             service_account_info=service_account_info, project=project, location=location, dataset=dataset,
-            transport=transport, user_agent="dalgo-loader",
+            transport=transport, user_agent="dalgo-loader", retry=retry,
         )  # fmt: skip
         self.location: str | None = self.client.location
         self.statement_timeout_seconds = statement_timeout_seconds
         self._staged: tuple[str, str] | None = None  # (dataset, table) of the batch being applied
+        self._swept: set[str] = set()  # datasets whose stale staging tables were looked for
 
     def __repr__(self) -> str:
         return f"BigQueryWriter({self.client!r})"
@@ -346,29 +356,65 @@ class BigQueryWriter:
         return {str(f["name"]): type_from_bigquery(f) for f in fields if isinstance(f, dict) and f.get("name")} or None
 
     def tables(self, schema: str) -> list[str]:
-        names: list[str] = []
+        return [str((entry.get("tableReference") or {})["tableId"]) for entry in self._listed(schema)]
+
+    def _listed(self, schema: str) -> list[dict[str, Any]]:
+        """tables.list, every page: the entries that name a table (none when there is no dataset yet)."""
+        entries: list[dict[str, Any]] = []
         token: str | None = None
         while True:
             response, body = self.client.call(
                 "GET", self._table_path(schema), params={"maxResults": LIST_PAGE, "pageToken": token}
             )
             if response.status_code == 404:
-                return names  # no dataset yet
+                return entries  # no dataset yet
             if response.status_code >= 400:
                 self.client.fail(response)
             for entry in body.get("tables") or []:
-                table_id = (entry.get("tableReference") or {}).get("tableId")
-                if table_id:
-                    names.append(str(table_id))
+                if isinstance(entry, dict) and (entry.get("tableReference") or {}).get("tableId"):
+                    entries.append(entry)
             token = body.get("nextPageToken")
             if not token:
-                return names
+                return entries
+
+    def _sweep_stages(self, schema: str) -> None:
+        """Delete the staging tables in the dataset older than BIGQUERY_STALE_STAGE_SECONDS (tables.list
+        gives each table's creationTime, in milliseconds since the epoch): left by batches whose
+        process was killed between the load and the delete. Best effort: a failure is logged and the
+        batch goes on (the next sync sweeps again)."""
+        cutoff_ms = (time.time() - BIGQUERY_STALE_STAGE_SECONDS) * 1000
+        swept: list[str] = []
+        try:
+            stale = []
+            for entry in self._listed(schema):
+                name = str(entry["tableReference"]["tableId"])
+                try:
+                    created_ms = float(str(entry.get("creationTime")))  # an int64, sent as a JSON string
+                except ValueError:
+                    continue
+                if _is_bigquery_stage(name) and created_ms < cutoff_ms:
+                    stale.append(name)
+            for name in stale:
+                response, _ = self.client.call("DELETE", self._table_path(schema, name))
+                if response.status_code >= 400 and response.status_code != 404:
+                    self.client.fail(response)
+                swept.append(name)
+        except WarehouseError as exc:
+            log.warning("Could not sweep old BigQuery staging tables from %s: %s", schema, exc.detail)
+        if swept:
+            log.info(
+                "Deleted %d BigQuery staging table(s) older than %g h from %s, left by batches that did not "
+                "finish: %s", len(swept), BIGQUERY_STALE_STAGE_SECONDS / 3600, schema, ", ".join(swept),
+            )  # fmt: skip
 
     def dependents(self, schema: str, table: str) -> list[str]:
         return []  # BigQuery views are bound when queried: replacing a table keeps them working
 
     def stage(self, batch: pa.Table, types: dict[str, ColumnType], *, schema: str) -> exp.Table:
         self.rollback()  # a stage left by an earlier failure
+        if schema not in self._swept:
+            self._swept.add(schema)
+            self._sweep_stages(schema)
         name = f"{STAGE}_{uuid.uuid4().hex[:12]}"
         stage_types = _stage_types(batch, types)
         fields = [{"name": n, "type": BIGQUERY_STAGE_TYPES[t], "mode": "NULLABLE"} for n, t in stage_types.items()]
@@ -407,6 +453,12 @@ class BigQueryWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _is_bigquery_stage(name: str) -> bool:
+    """Whether a table name is one BigQueryWriter.stage makes: `_dalgo_stage_` and 12 hex digits."""
+    suffix = name.removeprefix(f"{STAGE}_")
+    return suffix != name and len(suffix) == 12 and all(c in "0123456789abcdef" for c in suffix)
 
 
 def _ndjson(batch: pa.Table) -> bytes:

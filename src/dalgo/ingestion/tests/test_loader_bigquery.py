@@ -3,10 +3,14 @@
 BigQuery cannot be reached from this machine, so `FakeBigQuery` fakes it at the HTTP edge
 (`httpx.MockTransport`) from its documented REST contract: Google OAuth 2.0's service-account flow
 (a JWT bearer assertion, whose RS256 signature is checked against the key pair made here), and
-BigQuery REST v2's jobs.insert with a multipart upload (multipart/related: the Job as JSON, then the
-data) at /upload/bigquery/v2, jobs.get (state PENDING/RUNNING/DONE, errorResult), jobs.query and
-jobs.getQueryResults (jobComplete), jobs.cancel, tables.get/list (paged)/delete and the error body
-{"error": {"code", "message", "errors": [{"reason"}], "status"}}.
+BigQuery REST v2's jobs.insert with a media upload at /upload/bigquery/v2 (multipart/related: the
+Job as JSON, then the data; or the resumable upload protocol, `UploadSessions`), a 409 duplicate for
+a jobId already taken, jobs.get (state PENDING/RUNNING/DONE, errorResult), jobs.query (a repeat of a
+requestId answered with the first request's job, not run again) and jobs.getQueryResults
+(jobComplete), jobs.cancel, tables.get/list (paged, with creationTime)/delete and the error body
+{"error": {"code", "message", "errors": [{"reason"}], "status"}}. Failures BigQuery documents are
+injected with `Faults` (tests/bigquery_support.py): an error answer instead of the work, the work
+done and its answer lost or replaced by an error, and load jobs that end DONE with an errorResult.
 
 Unlike the adapter's fake, this one does the work, in an in-memory DuckDB: a load job creates its
 destination table from the job's schema (WRITE_TRUNCATE) and reads the uploaded newline-delimited
@@ -19,8 +23,11 @@ statement as DuckDB does, or still behaves as documented; that needs a real proj
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -37,11 +44,17 @@ from sqlglot import exp
 
 from dalgo.ingestion.loader import BigQueryWriter, ColumnType, Loader, sql
 from dalgo.ingestion.loader.types import METADATA_COLUMNS
+from dalgo.ingestion.loader.writers import BIGQUERY_STALE_STAGE_SECONDS
 from dalgo.ingestion.protocol import ConfiguredStream, DestinationMode, Record, State, SyncMode
-from dalgo.warehouses.adapters.base import WarehouseError
+from dalgo.warehouses.adapters.base import WarehouseError, WarehouseMissing, WarehousePrivileges, WarehouseUnreachable
+from dalgo.warehouses.adapters.bigquery import JOB_ATTEMPTS, RETRY_ATTEMPTS, RetryPolicy
+from tests import bigquery_support as bigquery_faults
 from tests.bigquery_support import (
     INVALID_SIGNATURE,
     TOKEN_URI,
+    Fault,
+    Faults,
+    UploadSessions,
     error_body,
     service_account_key,
     token_assertion,
@@ -104,6 +117,11 @@ class FakeBigQuery:
         self.query_polls = 0  # queries answer jobComplete false this many times
         self.statements: list[str] = []  # BigQuery SQL received, in order
         self.table_page = 2
+        self.faults = Faults()
+        self.uploads = UploadSessions()
+        self.query_requests: dict[str, tuple[str, str]] = {}  # requestId -> (query, job id)
+        self.created: dict[tuple[str, str], int] = {}  # (dataset, table) -> creationTime, ms since the epoch
+        self.sleeps: list[float] = []  # the back-offs the client waited (it is given this list's append)
 
     # --- for assertions ----------------------------------------------------------------------------
 
@@ -133,20 +151,22 @@ class FakeBigQuery:
         if auth.removeprefix("Bearer ") not in self.issued:
             return httpx.Response(401, json=error_body(401, "Invalid Credentials", "authError", "UNAUTHENTICATED"))
         p = rf"/projects/{PROJECT}"
-        routes: list[tuple[str, str, Callable[..., httpx.Response]]] = [
-            ("POST", rf"{UPLOAD}{p}/jobs", self.insert_upload),
-            ("GET", rf"{API}{p}/jobs/([^/]+)", self.get_job),
-            ("POST", rf"{API}{p}/jobs/([^/]+)/cancel", self.cancel_job),
-            ("POST", rf"{API}{p}/queries", self.query),
-            ("GET", rf"{API}{p}/queries/([^/]+)", self.get_query_results),
-            ("GET", rf"{API}{p}/datasets/([^/]+)/tables", self.list_tables),
-            ("GET", rf"{API}{p}/datasets/([^/]+)/tables/([^/]+)", self.get_table),
-            ("DELETE", rf"{API}{p}/datasets/([^/]+)/tables/([^/]+)", self.delete_table),
+        routes: list[tuple[str, str, str, Callable[..., httpx.Response]]] = [
+            ("POST", rf"{UPLOAD}{p}/jobs", "jobs.insert", self.insert_upload),
+            ("PUT", rf"{UPLOAD}{p}/jobs", "upload.put", self.upload_put),
+            ("GET", rf"{API}{p}/jobs/([^/]+)", "jobs.get", self.get_job),
+            ("POST", rf"{API}{p}/jobs/([^/]+)/cancel", "jobs.cancel", self.cancel_job),
+            ("POST", rf"{API}{p}/queries", "jobs.query", self.query),
+            ("GET", rf"{API}{p}/queries/([^/]+)", "jobs.getQueryResults", self.get_query_results),
+            ("GET", rf"{API}{p}/datasets/([^/]+)/tables", "tables.list", self.list_tables),
+            ("GET", rf"{API}{p}/datasets/([^/]+)/tables/([^/]+)", "tables.get", self.get_table),
+            ("DELETE", rf"{API}{p}/datasets/([^/]+)/tables/([^/]+)", "tables.delete", self.delete_table),
         ]
-        for method, pattern, route in routes:
+        for method, pattern, kind, route in routes:
             match = re.fullmatch(pattern, request.url.path)
             if request.method == method and match:
-                return route(request, *[unquote(g) for g in match.groups()])
+                groups = [unquote(g) for g in match.groups()]
+                return self.faults.handle(kind, request, functools.partial(route, request, *groups))
         return httpx.Response(404, json=error_body(404, f"Not found: {request.url.path}", "notFound", "NOT_FOUND"))
 
     def token(self, request: httpx.Request) -> httpx.Response:
@@ -161,7 +181,9 @@ class FakeBigQuery:
 
     # --- jobs --------------------------------------------------------------------------------------
 
-    def _job(self, job: dict[str, Any], state: str, error: str | None = None) -> dict[str, Any]:
+    def _job(
+        self, job: dict[str, Any], state: str, error: str | None = None, failure: Fault | None = None
+    ) -> dict[str, Any]:
         ref = job["jobReference"]
         resource = {
             "kind": "bigquery#job",
@@ -177,24 +199,40 @@ class FakeBigQuery:
                                 "JSON table encountered too many errors, giving up. Rows: 1; errors: 1."},
                 "errors": [{"reason": "invalid", "message": error[:300]}],
             }  # fmt: skip
+        if failure:
+            problem = {"reason": failure.reason, "message": failure.message}
+            resource["status"] = {"state": "DONE", "errorResult": problem, "errors": [problem]}
         return resource
 
     def insert_upload(self, request: httpx.Request) -> httpx.Response:
+        if request.url.params["uploadType"] == "resumable":
+            return self.uploads.start(request)  # the job is inserted when the session has every byte
         assert request.url.params["uploadType"] == "multipart"
         (meta_headers, meta), (data_headers, data) = multipart_parts(request)
         assert meta_headers["content-type"].startswith("application/json")
         assert data_headers["content-type"] == "application/octet-stream"
-        job = json.loads(meta)
+        return self.insert_job(json.loads(meta), data)
+
+    def upload_put(self, request: httpx.Request) -> httpx.Response:
+        return self.uploads.put(request, self.insert_job)
+
+    def insert_job(self, job: dict[str, Any], data: bytes) -> httpx.Response:
+        """jobs.insert of a load job with its data: 409 duplicate when the jobId is taken. A failure
+        planned as "load job" makes the job end DONE with that errorResult, loading nothing."""
         load = job["configuration"]["load"]
         job_id = job["jobReference"]["jobId"]
         if job_id in self.jobs:
             return httpx.Response(
-                409, json=error_body(409, f"Already Exists: Job {job_id}", "duplicate", "ALREADY_EXISTS")
-            )
+                409, json=error_body(409, f"Already Exists: Job {PROJECT}:{LOCATION}.{job_id}", "duplicate",
+                                     "ALREADY_EXISTS")
+            )  # fmt: skip
         if load.get("sourceFormat") != "NEWLINE_DELIMITED_JSON":
             return httpx.Response(400, json=error_body(400, "Unsupported format", "invalid", "INVALID_ARGUMENT"))
-        error = self._load(load, data)
-        self.jobs[job_id] = self._job(job, "DONE", error)
+        failure = self.faults.take("load job")
+        if failure:
+            self.jobs[job_id] = self._job(job, "DONE", failure=failure)
+        else:
+            self.jobs[job_id] = self._job(job, "DONE", self._load(load, data))
         self.polls[job_id] = self.job_polls
         answer = self.jobs[job_id] if not self.job_polls else self._job(job, "RUNNING")
         return httpx.Response(200, json=answer)
@@ -218,6 +256,7 @@ class FakeBigQuery:
         path = self.workdir / f"{uuid.uuid4().hex}.json"
         path.write_bytes(data)
         struct = "{" + ", ".join(f"'{f['name']}': '{DUCK_TYPES[f['type']]}'" for f in fields) + "}"
+        self.created[(dataset, table)] = self.now_ms()
         try:
             self.db.execute("BEGIN")
             self.db.execute(f"CREATE OR REPLACE TABLE {target} ({columns})")
@@ -248,6 +287,9 @@ class FakeBigQuery:
     def query(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         assert body["useLegacySql"] is False and body["location"] == LOCATION
+        request_id = body.get("requestId")
+        if request_id in self.query_requests and self.query_requests[request_id][0] == body["query"]:
+            return httpx.Response(200, json=self._results(self.query_requests[request_id][1]))
         self.statements.append(body["query"])
         try:
             affected = self.execute(body["query"])
@@ -259,6 +301,8 @@ class FakeBigQuery:
         job_id = f"job_{uuid.uuid4().hex[:8]}"
         ref = {"projectId": PROJECT, "jobId": job_id, "location": LOCATION}
         self.jobs[job_id] = {"jobReference": ref, "affected": affected}
+        if request_id:
+            self.query_requests[request_id] = (body["query"], job_id)
         self.polls[job_id] = self.query_polls
         if self.query_polls:
             return httpx.Response(
@@ -330,6 +374,17 @@ class FakeBigQuery:
         ).fetchall()
         return [{"name": name, "type": BQ_TYPES[str(t).upper()], "mode": "NULLABLE"} for name, t in found]
 
+    @staticmethod
+    def now_ms() -> int:
+        return int(time.time() * 1000)
+
+    def make_table(self, dataset: str, table: str, *, age_seconds: float) -> None:
+        """A table (one column) created `age_seconds` ago, in a dataset made if missing."""
+        if dataset not in self.datasets:
+            self.execute(f"CREATE SCHEMA `{dataset}` OPTIONS (location='{LOCATION}')")
+        self.db.execute(f'CREATE TABLE "{dataset}"."{table}" (id BIGINT)')
+        self.created[(dataset, table)] = self.now_ms() - int(age_seconds * 1000)
+
     def _not_found(self, what: str) -> httpx.Response:
         return httpx.Response(404, json=error_body(404, f"Not found: {what}", "notFound", "NOT_FOUND"))
 
@@ -339,9 +394,12 @@ class FakeBigQuery:
         names = self.tables(dataset)
         start = int(request.url.params.get("pageToken") or 0)
         page = names[start : start + self.table_page]
+        for name in page:  # tables a statement made: created when first seen
+            self.created.setdefault((dataset, name), self.now_ms())
         body: dict[str, Any] = {"kind": "bigquery#tableList", "totalItems": len(names), "tables": [
             {"kind": "bigquery#table", "id": f"{PROJECT}:{dataset}.{name}", "type": "TABLE",
-             "tableReference": {"projectId": PROJECT, "datasetId": dataset, "tableId": name}}
+             "tableReference": {"projectId": PROJECT, "datasetId": dataset, "tableId": name},
+             "creationTime": str(self.created[(dataset, name)])}  # int64: a string in JSON
             for name in page
         ]}  # fmt: skip
         if start + self.table_page < len(names):
@@ -361,6 +419,7 @@ class FakeBigQuery:
         if dataset not in self.datasets or table not in self.tables(dataset):
             return self._not_found(f"Table {PROJECT}:{dataset}.{table}")
         self.db.execute(f'DROP TABLE "{dataset}"."{table}"')
+        self.created.pop((dataset, table), None)
         return httpx.Response(204)
 
 
@@ -383,12 +442,17 @@ class Warehouse:
     def __init__(self, fake: FakeBigQuery, key_info: dict[str, Any]) -> None:
         self.fake, self.key_info = fake, key_info
         self.schema = f"raw_{uuid.uuid4().hex[:8]}"
+        self.client_settings: dict[str, Any] = {}  # set on each writer's client (resumable_threshold, ...)
 
     def writer(self) -> BigQueryWriter:
-        return BigQueryWriter(
+        """A writer whose client waits out back-offs by recording them in `fake.sleeps`."""
+        writer = BigQueryWriter(
             service_account_info=self.key_info, project=PROJECT, location=LOCATION,
-            transport=httpx.MockTransport(self.fake),
+            transport=httpx.MockTransport(self.fake), retry=RetryPolicy(sleep=self.fake.sleeps.append),
         )  # fmt: skip
+        for name, value in self.client_settings.items():
+            setattr(writer.client, name, value)
+        return writer
 
     def q(self, name: str) -> str:
         return f'"{self.schema}"."{name}"'
@@ -721,6 +785,7 @@ def test_a_failed_load_job_says_what_bigquery_said(wh: Warehouse) -> None:
         writer.stage(batch, {"id": ColumnType.BIGINT}, schema=wh.schema)
     writer.rollback()  # what the loader does next: nothing of the batch stays
     assert wh.tables() == []
+    assert len(wh.fake.calls("POST", rf"{UPLOAD}/projects/{PROJECT}/jobs")) == 1  # reason invalid: not run again
     with pytest.raises(WarehouseError, match=r"^Syntax error: "):
         writer.execute("SELEC 1")
     writer.close()
@@ -799,3 +864,208 @@ def test_a_bigquery_warehouse_gets_a_bigquery_writer(key_info: dict[str, Any]) -
     warehouse.secrets = {"service_account_json": "{not json"}
     with pytest.raises(ValidationFailed, match="not valid JSON"):
         warehouse_writer(warehouse)
+
+
+# --- the failures BigQuery documents ---------------------------------------------------------------
+# Every failure injected below is one BigQuery documents (tests/bigquery_support.py cites where):
+# 5xx backendError/internalError and 429/403 rateLimitExceeded are transient; a request without an
+# answer may have been carried out; jobs.insert of a jobId already taken is answered 409 duplicate;
+# a jobs.query repeating a requestId is answered with the first request's job; invalid (400),
+# accessDenied/quotaExceeded (403) and notFound (404) are not transient.
+
+
+def _query(request: httpx.Request) -> str:
+    return str(json.loads(request.content)["query"])
+
+
+def _job_id(upload: httpx.Request) -> str:
+    (_, meta), _ = multipart_parts(upload)
+    return str(json.loads(meta)["jobReference"]["jobId"])
+
+
+def test_transient_failures_are_retried_and_the_rows_land_once(wh: Warehouse) -> None:
+    """A sync through one failure of each transient kind, as BigQuery documents them: a 429
+    rateLimitExceeded (nothing ran), a 500 internalError, a 503 backendError answering jobs.insert
+    (nothing ran), a jobs.insert that created the job but whose answer was lost (the next try of that
+    jobId is answered 409 duplicate), a 503 while polling, the INSERT applied by jobs.query with its
+    answer lost (the repeat carries the same requestId and is answered with the first job), and a
+    tables.delete that deleted but answered 503 (the repeat is a 404). Every row lands once."""
+    fake = wh.fake
+    fake.faults.plan("jobs.query", bigquery_faults.rate_limited(429), on=1)
+    fake.faults.plan("tables.get", bigquery_faults.internal_error(), on=1)
+    fake.faults.plan("jobs.insert", bigquery_faults.unavailable(), on=1)
+    fake.faults.plan("jobs.insert", bigquery_faults.lost(), on=2)
+    fake.faults.plan("jobs.get", bigquery_faults.unavailable(), on=1)
+    fake.faults.plan("jobs.query", bigquery_faults.lost(), when=lambda r: _query(r).startswith("INSERT"))
+    fake.faults.plan("tables.delete", bigquery_faults.unavailable(after_work=True), on=1)
+    load(wh, [stream()], [rec({"id": 1, "v": "a"}), rec({"id": 2, "v": "b"}), STATE])
+    assert fake.faults.pending == []
+    assert wh.rows(f"SELECT id, v FROM {wh.q('households')} ORDER BY id") == [(1, "a"), (2, "b")]
+    assert wh.tables() == ["households"]
+    # The load job: three tries of one jobId (503, lost, 409), then polled; one job exists.
+    uploads = fake.calls("POST", rf"{UPLOAD}/projects/{PROJECT}/jobs")
+    assert len(uploads) == 3 and len({_job_id(u) for u in uploads}) == 1
+    assert [j for j in fake.jobs if j.startswith("dalgo_")] == [_job_id(uploads[0])]
+    # The INSERT: sent twice with one requestId, run once.
+    inserts = [json.loads(r.content) for r in fake.calls("POST", rf"{API}/projects/{PROJECT}/queries")]
+    inserts = [q for q in inserts if q["query"].startswith("INSERT")]
+    assert len(inserts) == 2 and inserts[0]["requestId"] == inserts[1]["requestId"]
+    assert [s for s in fake.statements if s.startswith("INSERT")] == [inserts[0]["query"]]
+    # One back-off per retry: 1 s and up to 1 s of jitter before a request's first retry, twice
+    # that before its second (the load job's third try).
+    assert sorted(int(s) for s in fake.sleeps) == [1, 1, 1, 1, 1, 1, 2]
+
+
+def test_a_load_job_failing_for_a_transient_reason_runs_again(wh: Warehouse) -> None:
+    """A job that ends DONE with errorResult reason backendError failed as a whole ("You can safely
+    retry the job without concerns about data consistency", BigQuery's error messages): it is
+    inserted again under a new jobId, and the rows land once."""
+    wh.fake.faults.plan("load job", bigquery_faults.unavailable())
+    load(wh, [stream()], [rec({"id": 1, "v": "a"}), STATE])
+    assert wh.rows(f"SELECT id, v FROM {wh.q('households')}") == [(1, "a")]
+    first, second = [_job_id(u) for u in wh.fake.calls("POST", rf"{UPLOAD}/projects/{PROJECT}/jobs")]
+    assert first != second
+    assert wh.fake.jobs[first]["status"]["errorResult"]["reason"] == "backendError"
+    assert "errorResult" not in wh.fake.jobs[second]["status"]
+    assert wh.tables() == ["households"]
+
+
+BATCH = pa.table({"id": pa.array([1, 2], pa.int64())})
+
+
+def test_a_load_job_failing_for_a_transient_reason_every_time_runs_a_bounded_number_of_times(
+    wh: Warehouse,
+) -> None:
+    """internalError each run: JOB_ATTEMPTS runs, then BigQuery's message as a WarehouseUnreachable
+    (try again later); nothing of the batch stays."""
+    wh.fake.faults.plan("load job", bigquery_faults.internal_error(), on=range(1, 10))
+    writer = wh.writer()
+    writer.execute(sql.create_schema(wh.schema, dialect="bigquery", location=LOCATION))
+    with pytest.raises(WarehouseUnreachable, match=r"BigQuery job dalgo_\w+ failed: An internal error occurred"):
+        writer.stage(BATCH, {"id": ColumnType.BIGINT}, schema=wh.schema)
+    writer.close()
+    assert len(wh.fake.calls("POST", rf"{UPLOAD}/projects/{PROJECT}/jobs")) == JOB_ATTEMPTS
+    assert wh.tables() == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "fault", "error"),
+    [
+        ("jobs.insert", bigquery_faults.access_denied(), WarehousePrivileges),
+        ("jobs.insert", bigquery_faults.quota_exceeded(), WarehouseError),
+        ("jobs.insert", bigquery_faults.invalid("Invalid value for sourceFormat"), WarehouseError),
+        ("jobs.get", bigquery_faults.not_found("Not found: Job ngo-data:asia-south1.dalgo_0"), WarehouseMissing),
+        ("jobs.query", bigquery_faults.invalid("Syntax error: Unexpected end", "invalidQuery"), WarehouseError),
+        ("jobs.query", bigquery_faults.access_denied("Access Denied: Table ngo-data:raw.t"), WarehousePrivileges),
+    ],
+)
+def test_errors_that_are_not_transient_fail_at_once(
+    wh: Warehouse, kind: str, fault: bigquery_faults.Fault, error: type[WarehouseError]
+) -> None:
+    """invalid/invalidQuery (400), accessDenied and quotaExceeded (403) and notFound (404) are not
+    transient in BigQuery's docs: one request, no back-off, BigQuery's message in the error."""
+    writer = wh.writer()
+    writer.execute(sql.create_schema(wh.schema, dialect="bigquery", location=LOCATION))
+    before = wh.fake.faults.calls[kind]
+    wh.fake.faults.plan(kind, fault, on=before + 1)
+    with pytest.raises(WarehouseError) as caught:
+        if kind == "jobs.query":
+            writer.execute("SELECT 1")
+        else:
+            writer.stage(BATCH, {"id": ColumnType.BIGINT}, schema=wh.schema)
+    assert type(caught.value) is error and fault.message in caught.value.detail
+    assert wh.fake.faults.calls[kind] == before + 1 and wh.fake.sleeps == []
+    writer.close()
+    assert wh.tables() == []
+
+
+def test_a_lasting_outage_gives_up_after_a_bounded_number_of_tries(wh: Warehouse) -> None:
+    """503 backendError every time: the request is tried RETRY_ATTEMPTS times with truncated
+    exponential back-off (1, 2, 4, 8, 16 s, each with up to 1 s of jitter), then the error is raised."""
+    writer = wh.writer()
+    writer.execute(sql.create_schema(wh.schema, dialect="bigquery", location=LOCATION))
+    wh.fake.faults.plan("jobs.get", bigquery_faults.unavailable(), on=range(1, 100))
+    with pytest.raises(WarehouseUnreachable, match=r"temporarily unavailable \(HTTP 503\)"):
+        writer.stage(BATCH, {"id": ColumnType.BIGINT}, schema=wh.schema)
+    assert wh.fake.faults.calls["jobs.get"] == RETRY_ATTEMPTS
+    assert [int(s) for s in wh.fake.sleeps] == [1, 2, 4, 8, 16]
+    writer.close()
+
+
+def test_stale_staging_tables_are_swept_and_fresh_ones_kept(wh: Warehouse, caplog: pytest.LogCaptureFixture) -> None:
+    """tables.list gives each table's creationTime (milliseconds since the epoch, an int64 sent as a
+    JSON string). The first stage into a dataset deletes the writer's own kind of staging table
+    (`_dalgo_stage_` and 12 hex digits) created more than BIGQUERY_STALE_STAGE_SECONDS ago: left by a
+    batch whose process died before its delete. Younger ones may be a running sync's and stay, as do
+    other tables; a writer looks once per dataset."""
+    caplog.set_level(logging.INFO, logger="dalgo.ingestion.loader.writers")
+    fake, day = wh.fake, BIGQUERY_STALE_STAGE_SECONDS
+    for name, age in [("_dalgo_stage_00000000000a", day + 60), ("_dalgo_stage_00000000000b", 3 * day),
+                      ("_dalgo_stage_00000000000c", day - 600), ("_dalgo_stage_notes", 3 * day),
+                      ("visits", 3 * day)]:  # fmt: skip
+        fake.make_table(wh.schema, name, age_seconds=age)
+    writer = wh.writer()
+    writer.stage(BATCH, {"id": ColumnType.BIGINT}, schema=wh.schema)
+    writer.rollback()
+    kept = ["_dalgo_stage_00000000000c", "_dalgo_stage_notes", "visits"]
+    assert wh.tables() == kept
+    (swept,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Deleted")]
+    assert swept.startswith(f"Deleted 2 BigQuery staging table(s) older than 24 h from {wh.schema}")
+    assert "_dalgo_stage_00000000000a" in swept and "_dalgo_stage_00000000000b" in swept
+    # Once per dataset per writer: a stage left now waits for the next writer.
+    fake.make_table(wh.schema, "_dalgo_stage_00000000000d", age_seconds=2 * day)
+    writer.stage(BATCH, {"id": ColumnType.BIGINT}, schema=wh.schema)
+    writer.close()
+    assert "_dalgo_stage_00000000000d" in wh.tables()
+    load(wh, [stream()], [rec({"id": 1}), STATE])
+    assert wh.tables() == [*kept[:2], "households", "visits"]
+
+
+def test_a_failed_sweep_is_logged_and_the_batch_goes_on(wh: Warehouse, caplog: pytest.LogCaptureFixture) -> None:
+    """The sweep is housekeeping: an accessDenied (403) deleting an old stage is logged; the rows load."""
+    wh.fake.make_table(wh.schema, "_dalgo_stage_00000000000a", age_seconds=2 * BIGQUERY_STALE_STAGE_SECONDS)
+    wh.fake.faults.plan("tables.delete", bigquery_faults.access_denied("Access Denied: Table"), on=1)
+    load(wh, [stream()], [rec({"id": 1, "v": "a"}), STATE])
+    assert wh.rows(f"SELECT id, v FROM {wh.q('households')}") == [(1, "a")]
+    assert f"Could not sweep old BigQuery staging tables from {wh.schema}" in caplog.text
+    assert wh.tables() == ["_dalgo_stage_00000000000a", "households"]
+
+
+def test_a_large_batch_goes_by_resumable_upload_through_308s_503s_and_a_lost_answer(wh: Warehouse) -> None:
+    """Above the client's resumable_threshold the load job goes by Google's resumable upload protocol
+    (`UploadSessions`, as https://cloud.google.com/bigquery/docs/reference/api-uploads documents it):
+    POST ?uploadType=resumable with the Job as JSON, then PUTs of 256 KiB chunks answered 308 with
+    the Range held. A 503 after the session stored a chunk, a 503 before it did, and a final chunk
+    whose answer (the Job) was lost are each followed by a status query ("bytes */total") and the
+    upload goes on from what the session holds: no byte sent twice, every row loaded once."""
+    granule = 256 * 1024
+    wh.client_settings = {"resumable_threshold": granule, "upload_chunk": granule}
+    fake = wh.fake
+
+    def final_chunk(request: httpx.Request) -> bool:
+        span, _, total = request.headers["content-range"].removeprefix("bytes ").partition("/")
+        return span != "*" and int(span.partition("-")[2]) + 1 == int(total)
+
+    fake.faults.plan("upload.put", bigquery_faults.unavailable(after_work=True), on=2)
+    fake.faults.plan("upload.put", bigquery_faults.unavailable(), on=4)
+    fake.faults.plan("upload.put", bigquery_faults.lost(), when=final_chunk)
+    records = [rec({"id": i, "v": f"{i:06d}" + "x" * 200}) for i in range(3000)]
+    load(wh, [stream()], [*records, STATE])
+    assert fake.faults.pending == []
+    assert wh.rows(f"SELECT COUNT(*), COUNT(DISTINCT id) FROM {wh.q('households')}") == [(3000, 3000)]
+    assert wh.tables() == ["households"]
+    (start,) = fake.calls("POST", rf"{UPLOAD}/projects/{PROJECT}/jobs")
+    assert start.url.params["uploadType"] == "resumable"
+    assert start.headers["x-upload-content-type"] == "application/octet-stream"
+    assert json.loads(start.content)["configuration"]["load"]["sourceFormat"] == "NEWLINE_DELIMITED_JSON"
+    total = int(start.headers["x-upload-content-length"])
+    assert total > 4 * granule
+    ranges = [r.headers["content-range"] for r in fake.calls("PUT", rf"{UPLOAD}/projects/{PROJECT}/jobs")]
+
+    def chunk(n: int) -> str:
+        return f"bytes {n * granule}-{min((n + 1) * granule, total) - 1}/{total}"
+
+    query = f"bytes */{total}"
+    last = (total - 1) // granule
+    assert ranges == [chunk(0), chunk(1), query, chunk(2), query, chunk(2), *map(chunk, range(3, last + 1)), query]
+    assert len([j for j in fake.jobs if j.startswith("dalgo_")]) == 1

@@ -4,8 +4,20 @@ No google-cloud-* packages: the adapter needs a handful of calls. It authenticat
 service-account flow of Google OAuth 2.0 (a JWT assertion signed RS256 with the key's private_key,
 exchanged at the key's token_uri for an access token, cached until shortly before it expires), then
 uses datasets.list, tables.list, tables.get, jobs.query, jobs.getQueryResults and jobs.cancel. The
-loader's BigQueryWriter shares the client (`BigQueryClient`) and adds jobs.insert with a multipart
-upload (load jobs), jobs.get and tables.delete.
+loader's BigQueryWriter shares the client (`BigQueryClient`) and adds jobs.insert with a media upload
+(load jobs: multipart for small payloads, the resumable upload protocol above RESUMABLE_THRESHOLD),
+jobs.get and tables.delete.
+
+Transient failures are retried where repeating the request is safe, as BigQuery's error handling
+documents (https://cloud.google.com/bigquery/docs/error-messages): HTTP 5xx and 429, the reasons
+backendError, rateLimitExceeded and internalError, and a request that got no answer, with truncated
+exponential backoff and jitter (`RetryPolicy`). Safe to repeat: GET and DELETE; jobs.insert, whose
+jobReference.jobId we choose (a 409 duplicate for it after a lost answer means the job exists: it is
+polled); jobs.query, which carries a requestId (duplicates within 15 minutes return the first
+request's job, https://cloud.google.com/bigquery/docs/reference/rest/v2/jobs/query#QueryRequest);
+and the requests of a resumable upload, which resumes from what the session says it received. A job
+that ends with an errorResult whose reason is transient changed nothing (a job is all or nothing) and
+is run again under a new jobId. Other errors (invalid, accessDenied, notFound, ...) fail at once.
 
 Queries run as jobs in the configured location with standard SQL. Results come in the REST "f/v"
 row format with every value as a string; they are converted to Python values by the result schema.
@@ -17,11 +29,13 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import random
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as time_of_day
 from decimal import Decimal
@@ -66,6 +80,21 @@ MAX_MESSAGE = 500  # characters of a BigQuery message quoted back
 # like the other adapters, so the form can mark the field.
 FIELD_PREFIX = "config."
 
+# Retries (module docstring). The BigQuery SLA's back-off asks for at least 1 s after the first error,
+# doubling per consecutive error up to 32 s.
+RETRY_REASONS = frozenset({"backendError", "rateLimitExceeded", "internalError"})
+SAFE_METHODS = frozenset({"GET", "DELETE"})
+RETRY_ATTEMPTS = 6  # tries of one request, the first included
+RETRY_BASE_DELAY = 1.0  # seconds before the first retry; each later one doubles
+RETRY_MAX_DELAY = 32.0  # seconds: the longest wait between two tries
+RETRY_DEADLINE = 120.0  # seconds one request may spend retrying (well inside requestId's 15 minutes)
+JOB_ATTEMPTS = 3  # runs of one job whose errorResult reason is transient
+# Media uploads (https://cloud.google.com/bigquery/docs/reference/api-uploads): multipart up to this
+# size, the resumable protocol above it, sent in chunks of a multiple of 256 KiB as it requires.
+RESUMABLE_THRESHOLD = 5 * 1024 * 1024
+UPLOAD_GRANULE = 256 * 1024
+UPLOAD_CHUNK = 32 * UPLOAD_GRANULE  # 8 MiB
+
 NEEDED_ROLES = "BigQuery Data Viewer (roles/bigquery.dataViewer) and BigQuery Job User (roles/bigquery.jobUser)"
 
 NUMBER_TYPES = {"INT64", "INTEGER", "FLOAT64", "FLOAT", "NUMERIC", "BIGNUMERIC", "DECIMAL", "BIGDECIMAL"}
@@ -89,6 +118,60 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def _wall_clock() -> float:
     """Seconds since the epoch (for JWT claims and token expiry); a seam for tests."""
     return time.time()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How transient failures are retried: at most `attempts` tries of one request within `deadline`
+    seconds, waiting min(base_delay * 2**(n-1) + jitter, max_delay) before retry n (truncated
+    exponential backoff; the jitter is uniform in [0, base_delay)). `sleep` is a seam for tests."""
+
+    attempts: int = RETRY_ATTEMPTS
+    base_delay: float = RETRY_BASE_DELAY
+    max_delay: float = RETRY_MAX_DELAY
+    deadline: float = RETRY_DEADLINE
+    sleep: Callable[[float], None] | None = None
+
+    def delay(self, retry: int) -> float:
+        """Seconds to wait before retry number `retry` (1 for the first)."""
+        jitter = random.uniform(0, self.base_delay)  # noqa: S311 (spreads retries, nothing secret)
+        return min(self.base_delay * 2.0 ** (retry - 1) + jitter, self.max_delay)
+
+    def wait(self, seconds: float) -> None:
+        (self.sleep or time.sleep)(seconds)
+
+
+class _Backoff:
+    """The tries of one request (or one upload) under a RetryPolicy, and its own deadline if sooner."""
+
+    def __init__(self, policy: RetryPolicy, *, deadline: float | None = None) -> None:
+        self.policy = policy
+        self.tries = 1
+        limit = time.monotonic() + policy.deadline
+        self.limit = min(limit, deadline) if deadline is not None else limit
+
+    def again(self, what: str, why: str) -> bool:
+        """Wait before the next try and say True, or say False when out of tries or time."""
+        if self.tries >= self.policy.attempts:
+            return False
+        delay = self.policy.delay(self.tries)
+        if time.monotonic() + delay > self.limit:
+            return False
+        log.info(
+            "BigQuery %s: %s; try %d of %d in %.1f s",
+            what,
+            why.rstrip("."),
+            self.tries + 1,
+            self.policy.attempts,
+            delay,
+        )
+        self.policy.wait(delay)
+        self.tries += 1
+        return True
+
+    def progressed(self) -> None:
+        """An upload moved forward: the tries start again (the deadline does not)."""
+        self.tries = 1
 
 
 def column_kind(field: dict[str, Any]) -> ColumnKind:
@@ -228,6 +311,34 @@ def load_service_account(info: Any) -> tuple[str, str, rsa.RSAPrivateKey, str | 
 # --- errors ---------------------------------------------------------------------------------------
 
 
+class _NoAnswer(WarehouseUnreachable):
+    """A BigQuery request that got no answer (connection failed or dropped, timed out): it may or may
+    not have been carried out."""
+
+
+def retryable(response: httpx.Response) -> bool:
+    """Whether BigQuery documents this answer as transient: HTTP 5xx or 429, or an error whose reason
+    is backendError, rateLimitExceeded (HTTP 403) or internalError."""
+    status = response.status_code
+    if status >= 500 or status == 429:
+        return True
+    if status < 400:
+        return False
+    return bool(_api_error(response)[1] & RETRY_REASONS)
+
+
+def _received(response: httpx.Response) -> int:
+    """The bytes a resumable upload session holds, from the Range header of its 308 ("bytes=0-42":
+    43); none when it has none."""
+    value = response.headers.get("Range", "").strip()
+    _, _, span = value.rpartition("=")
+    _, _, last = span.partition("-")
+    try:
+        return int(last) + 1
+    except ValueError:
+        return 0
+
+
 def _api_error(response: httpx.Response) -> tuple[str, set[str]]:
     """BigQuery's message and the reasons of an error response ({"error": {"message", "errors": [...]}})."""
     try:
@@ -245,7 +356,11 @@ def _api_error(response: httpx.Response) -> tuple[str, set[str]]:
 class BigQueryClient:
     """BigQuery REST v2 as a service account in one project and location: the access token, the
     authenticated calls, query jobs waited on, and other jobs (loads) inserted and polled. The adapter
-    (Explore, statistics) and the loader's BigQueryWriter both use it."""
+    (Explore, statistics) and the loader's BigQueryWriter both use it.
+
+    `resumable_threshold` and `upload_chunk` (bytes) may be changed on an instance (tests do)."""
+
+    default_retry = RetryPolicy()
 
     def __init__(
         self,
@@ -257,6 +372,7 @@ class BigQueryClient:
         transport: httpx.BaseTransport | None = None,
         base_url: str = DEFAULT_BASE_URL,
         user_agent: str = "dalgo-bigquery-adapter",
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.client_email, self._token_uri, self._key, self._key_id = load_service_account(service_account_info)
         if not project or not project.strip():
@@ -280,6 +396,9 @@ class BigQueryClient:
         self._token: str | None = None
         self._token_expires_at = 0.0
         self._token_lock = threading.Lock()
+        self.retry = retry or self.default_retry
+        self.resumable_threshold = RESUMABLE_THRESHOLD
+        self.upload_chunk = UPLOAD_CHUNK
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(project={self.project!r}, location={self.location!r}, as={self.client_email!r})"
@@ -296,9 +415,11 @@ class BigQueryClient:
         *,
         params: dict[str, Any] | None = None,
         json_body: dict[str, Any] | None = None,
+        idempotent: bool | None = None,
     ) -> tuple[httpx.Response, dict[str, Any]]:
-        """An authenticated call to `path` under the API's base URL: the response and its JSON body."""
-        return self._api(method, path, params=params, json_body=json_body)
+        """An authenticated call to `path` under the API's base URL: the response and its JSON body.
+        Retried on transient failures when safe to repeat: GET and DELETE, or as `idempotent` says."""
+        return self._api(method, path, params=params, json_body=json_body, idempotent=idempotent)
 
     def fail(self, response: httpx.Response, *, missing: str | None = None, denied: str | None = None) -> NoReturn:
         """Raise the WarehouseError that an error response means."""
@@ -313,19 +434,63 @@ class BigQueryClient:
     def insert_job(
         self, configuration: dict[str, Any], *, timeout_seconds: float, media: bytes | None = None
     ) -> dict[str, Any]:
-        """jobs.insert (with `media` as a multipart upload: the job's JSON, then the data), then
-        jobs.get until the job is DONE. A job that ends with an errorResult raises WarehouseError
-        with BigQuery's message and its first errors; past timeout_seconds the job is cancelled."""
-        job_ref = {"projectId": self.project, "jobId": f"dalgo_{uuid.uuid4().hex}", "location": self.location}
-        job = {"jobReference": job_ref, "configuration": configuration}
-        path = f"{self._project_path()}/jobs"
+        """Run one job to its end: jobs.insert under a jobId chosen here (with `media` uploaded:
+        multipart up to `resumable_threshold` bytes, the resumable protocol above), then jobs.get until
+        it is DONE. Returns the Job resource.
+
+        The insert is repeated on transient failures under the same jobId; a 409 for that jobId means
+        an earlier try created the job and only its answer was lost, so the job is polled. A job that
+        ends with an errorResult whose reason is transient did nothing and runs again under a new
+        jobId, up to JOB_ATTEMPTS runs. Another errorResult raises WarehouseError with BigQuery's
+        message and its first errors (WarehouseUnreachable when the reason is transient and the runs
+        are spent); past timeout_seconds the job is cancelled and QueryTimeout raised.
+        """
         deadline = time.monotonic() + max(float(timeout_seconds), 0.001)
-        denied = (
+        run = 1
+        while True:
+            job_ref = {"projectId": self.project, "jobId": f"dalgo_{uuid.uuid4().hex}", "location": self.location}
+            body = self._start_job(job_ref, configuration, media=media, deadline=deadline)
+            body = self._wait_for_job(job_ref, body, deadline=deadline, timeout_seconds=timeout_seconds)
+            status = body.get("status") or {}
+            error = status.get("errorResult")
+            if not isinstance(error, dict):
+                return body
+            job_id = job_ref["jobId"]
+            if str(error.get("reason")) in RETRY_REASONS and run < JOB_ATTEMPTS:
+                delay = self.retry.delay(run)
+                if time.monotonic() + delay < deadline:
+                    log.warning(
+                        "BigQuery job %s failed (%s: %s); running it again (%d of %d)",
+                        job_id, error.get("reason"), str(error.get("message"))[:MAX_MESSAGE], run + 1, JOB_ATTEMPTS,
+                    )  # fmt: skip
+                    self.retry.wait(delay)
+                    run += 1
+                    continue
+            details = [
+                str(e.get("message"))
+                for e in status.get("errors") or []
+                if isinstance(e, dict) and e.get("message") and e.get("message") != error.get("message")
+            ]
+            message = "; ".join([str(error.get("message") or error.get("reason") or "the job failed"), *details[:3]])
+            failed = WarehouseUnreachable if str(error.get("reason")) in RETRY_REASONS else WarehouseError
+            raise failed(f"BigQuery job {job_id} failed: {message[: MAX_MESSAGE * 2]}")
+
+    def _job_denied(self) -> str:
+        return (
             f"{self.client_email} may not run this job in project {self.project}: loading needs BigQuery "
             "Data Editor (roles/bigquery.dataEditor) and Job User (roles/bigquery.jobUser)."
         )
+
+    def _start_job(
+        self, job_ref: dict[str, str], configuration: dict[str, Any], *, media: bytes | None, deadline: float
+    ) -> dict[str, Any]:
+        """jobs.insert: the Job resource BigQuery answered with (a 409 for our jobId: the job, got)."""
+        job = {"jobReference": job_ref, "configuration": configuration}
+        path = f"{self._project_path()}/jobs"
         if media is None:
-            response, body = self._api("POST", path, json_body=job)
+            response, body = self._api("POST", path, json_body=job, idempotent=True, deadline=deadline)
+        elif len(media) > self.resumable_threshold:
+            response, body = self._upload_resumable(path, job, media, deadline=deadline)
         else:
             boundary = f"dalgo-{uuid.uuid4().hex}"
             while boundary.encode() in media:
@@ -346,10 +511,26 @@ class BigQueryClient:
                 params={"uploadType": "multipart"},
                 content=content,
                 content_type=f"multipart/related; boundary={boundary}",
+                idempotent=True,
+                deadline=deadline,
             )
+        if response.status_code == 409:
+            # "Already Exists" for the jobId chosen above: a try whose answer was lost created it.
+            log.info("BigQuery job %s already exists (an earlier try created it); waiting for it", job_ref["jobId"])
+            response, body = self._api(
+                "GET", f"{path}/{quote(job_ref['jobId'], safe='')}", params={"location": job_ref["location"]},
+                deadline=deadline,
+            )  # fmt: skip
         if response.status_code >= 400:
-            self._fail(response, denied=denied)
+            self._fail(response, denied=self._job_denied())
+        return body
+
+    def _wait_for_job(
+        self, job_ref: dict[str, str], body: dict[str, Any], *, deadline: float, timeout_seconds: float
+    ) -> dict[str, Any]:
+        """jobs.get until the job is DONE; past the deadline it is cancelled and QueryTimeout raised."""
         job_id = str((body.get("jobReference") or {}).get("jobId") or job_ref["jobId"])
+        path = f"{self._project_path()}/jobs/{quote(job_id, safe='')}"
         delay = 0.05
         while str((body.get("status") or {}).get("state") or "").upper() != "DONE":
             if time.monotonic() >= deadline:
@@ -357,22 +538,80 @@ class BigQueryClient:
                 raise QueryTimeout(f"The BigQuery job did not finish within {timeout_seconds:g} s; it was cancelled.")
             time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
             delay = min(delay * 2, 1.0)
-            response, body = self._api(
-                "GET", f"{path}/{quote(job_id, safe='')}", params={"location": job_ref["location"]}
-            )
+            response, body = self._api("GET", path, params={"location": job_ref["location"]}, deadline=deadline)
             if response.status_code >= 400:
-                self._fail(response, denied=denied)
-        status = body.get("status") or {}
-        error = status.get("errorResult")
-        if isinstance(error, dict):
-            details = [
-                str(e.get("message"))
-                for e in status.get("errors") or []
-                if isinstance(e, dict) and e.get("message") and e.get("message") != error.get("message")
-            ]
-            message = "; ".join([str(error.get("message") or error.get("reason") or "the job failed"), *details[:3]])
-            raise WarehouseError(f"BigQuery job {job_id} failed: {message[: MAX_MESSAGE * 2]}")
+                self._fail(response, denied=self._job_denied())
         return body
+
+    def _upload_resumable(
+        self, path: str, job: dict[str, Any], media: bytes, *, deadline: float
+    ) -> tuple[httpx.Response, dict[str, Any]]:
+        """jobs.insert by the resumable upload protocol (https://cloud.google.com/bigquery/docs/reference/api-uploads):
+        POST ?uploadType=resumable with the Job as JSON opens a session, whose URI comes back in the
+        Location header; PUTs send the data in chunks (each but the last a multiple of 256 KiB) with
+        Content-Range "bytes first-last/total". 308 Resume Incomplete answers a chunk short of the end,
+        its Range header ("bytes=0-n") saying what the session holds; the last chunk is answered with
+        the Job resource. After a 5xx or no answer, an empty PUT with Content-Range "bytes */total"
+        asks the session what it holds (308 with Range, or the Job if it is complete), and the upload
+        goes on from there. Returns the final answer (the Job, or an error the caller reports)."""
+        total = len(media)
+        response, body = self._api(
+            "POST",
+            path,
+            base_url=self._upload_url,
+            params={"uploadType": "resumable"},
+            json_body=job,
+            headers={"X-Upload-Content-Type": "application/octet-stream", "X-Upload-Content-Length": str(total)},
+            idempotent=True,  # only opens a session: the job is created when the last byte arrives
+            deadline=deadline,
+        )
+        if response.status_code >= 400:
+            return response, body
+        session = response.headers.get("Location")
+        if not session:
+            raise WarehouseError("BigQuery opened no resumable upload session (its answer had no Location).")
+        chunk = max(UPLOAD_GRANULE, self.upload_chunk // UPLOAD_GRANULE * UPLOAD_GRANULE)
+        backoff = _Backoff(self.retry, deadline=deadline)
+        offset: int | None = 0  # where the next chunk starts; None: unknown, ask the session
+        held = 0  # the most the session has said it holds
+        while True:
+            if offset is None or offset >= total:
+                headers = {"Content-Range": f"bytes */{total}"}
+                content = b""
+            else:
+                end = min(offset + chunk, total)
+                headers = {"Content-Range": f"bytes {offset}-{end - 1}/{total}"}
+                content = media[offset:end]
+            try:
+                response, body = self._api_once(
+                    "PUT", "", base_url=session, headers=headers, content=content,
+                    content_type="application/octet-stream",
+                )  # fmt: skip
+            except _NoAnswer as exc:
+                if not backoff.again("resumable upload", exc.detail):
+                    raise
+                offset = None
+                continue
+            if response.status_code in (200, 201):
+                return response, body
+            if response.status_code == 308:
+                received = _received(response)
+                if received > held:
+                    held = received
+                    backoff.progressed()
+                if received < total:
+                    offset = received
+                    continue
+                why = "the session holds every byte but did not answer with the job"
+            elif retryable(response):
+                why = f"HTTP {response.status_code}"
+            else:
+                return response, body  # e.g. 404/410: the session expired; 4xx: refused
+            if not backoff.again("resumable upload", why):
+                if response.status_code == 308:
+                    raise WarehouseUnreachable(f"The BigQuery upload did not complete: {why}.")
+                return response, body
+            offset = None
 
     # --- authentication ---------------------------------------------------------------------------
 
@@ -478,27 +717,69 @@ class BigQueryClient:
         base_url: str | None = None,
         content: bytes | None = None,
         content_type: str | None = None,
+        headers: dict[str, str] | None = None,
+        idempotent: bool | None = None,
+        deadline: float | None = None,
     ) -> tuple[httpx.Response, dict[str, Any]]:
-        """An authenticated BigQuery call. A 401 on a cached token fetches a new token and retries once."""
+        """An authenticated BigQuery call (`_api_once`). A request that is safe to repeat (GET and
+        DELETE, or as `idempotent` says) is retried under the client's RetryPolicy, within `deadline`
+        (a time.monotonic() value) too, when it gets no answer or a transient error; the last answer
+        is returned (or the last _NoAnswer raised) when tries or time run out."""
+        safe = method in SAFE_METHODS if idempotent is None else idempotent
+        backoff = _Backoff(self.retry, deadline=deadline)
+        what = f"{method} {path}"
+        while True:
+            try:
+                response, body = self._api_once(
+                    method, path, params=params, json_body=json_body, timeout=timeout, base_url=base_url,
+                    content=content, content_type=content_type, headers=headers,
+                )  # fmt: skip
+            except _NoAnswer as exc:
+                if safe and backoff.again(what, exc.detail):
+                    continue
+                raise
+            if safe and retryable(response) and backoff.again(what, f"HTTP {response.status_code}"):
+                continue
+            return response, body
+
+    def _api_once(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        base_url: str | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[httpx.Response, dict[str, Any]]:
+        """One authenticated BigQuery request: a 401 on a cached token fetches a new token and sends
+        it again, once. No answer raises _NoAnswer."""
+        query = {k: v for k, v in (params or {}).items() if v is not None}
         for attempt in (1, 2):
             token = self._access_token()
-            headers = {"Authorization": f"Bearer {token}"}
+            sent = {**(headers or {}), "Authorization": f"Bearer {token}"}
             if content_type:
-                headers["Content-Type"] = content_type
-            response = self._send(
-                method,
-                f"{base_url or self._base_url}{path}",
-                headers=headers,
-                params={k: v for k, v in (params or {}).items() if v is not None},
-                json_body=json_body,
-                content=content,
-                timeout=timeout,
-            )
+                sent["Content-Type"] = content_type
+            try:
+                response = self._send(
+                    method,
+                    f"{base_url or self._base_url}{path}",
+                    headers=sent,
+                    params=query or None,  # None keeps a query string already in the URL (upload sessions)
+                    json_body=json_body,
+                    content=content,
+                    timeout=timeout,
+                )
+            except WarehouseUnreachable as exc:
+                raise _NoAnswer(exc.detail) from None
             if response.status_code == 401 and attempt == 1:
                 self._forget_token(token)
                 continue
             break
-        log.debug("BigQuery %s %s -> %s", method, path, response.status_code)
+        log.debug("BigQuery %s %s -> %s", method, path or "(upload session)", response.status_code)
         return response, self._json(response)
 
     def _fail(self, response: httpx.Response, *, missing: str | None = None, denied: str | None = None) -> NoReturn:
@@ -507,7 +788,7 @@ class BigQueryClient:
         status = response.status_code
         if status == 401:
             raise WarehouseAuthFailed(f"BigQuery did not accept the service account's credentials: {message}")
-        if status >= 500 or "backendError" in reasons:
+        if status >= 500 or status == 429 or reasons & RETRY_REASONS:
             raise WarehouseUnreachable(f"BigQuery is temporarily unavailable (HTTP {status}): {message}")
         if "timeout" in reasons:
             raise QueryTimeout(f"BigQuery stopped the query: {message}")
@@ -556,9 +837,11 @@ class BigQueryClient:
         if self.dataset:
             request["defaultDataset"] = {"projectId": self.project, "datasetId": self.dataset}
         try:
+            # Safe to repeat: the requestId makes BigQuery answer a repeat with the first request's job.
             response, body = self._api(
-                "POST", f"{self._project_path()}/queries", json_body=request, timeout=wait_ms / 1000 + READ_TIMEOUT
-            )
+                "POST", f"{self._project_path()}/queries", json_body=request, timeout=wait_ms / 1000 + READ_TIMEOUT,
+                idempotent=True, deadline=deadline,
+            )  # fmt: skip
         except WarehouseUnreachable:
             if time.monotonic() >= deadline:
                 raise QueryTimeout(f"The query did not finish within {timeout_seconds:g} s.") from None
@@ -584,7 +867,7 @@ class BigQueryClient:
                 continue
             try:
                 wait_ms = self._wait_ms(deadline)
-                body = self._results(job, max_results=page_rows, wait_ms=wait_ms, for_test=for_test)
+                body = self._results(job, max_results=page_rows, wait_ms=wait_ms, for_test=for_test, deadline=deadline)
             except WarehouseUnreachable:
                 if time.monotonic() < deadline:
                     raise
@@ -604,6 +887,7 @@ class BigQueryClient:
         page_token: str | None = None,
         wait_ms: int | None = None,
         for_test: bool = False,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """jobs.getQueryResults: the job's state, and a page of rows once it is complete."""
         response, body = self._api(
@@ -616,6 +900,7 @@ class BigQueryClient:
                 "timeoutMs": wait_ms,
             },
             timeout=(wait_ms / 1000 + READ_TIMEOUT) if wait_ms else None,
+            deadline=deadline,
         )
         if response.status_code >= 400:
             self._query_failed(response, for_test=for_test)
@@ -640,6 +925,8 @@ class BigQueryAdapter(BigQueryClient):
     """A WarehouseAdapter for one BigQuery project, queried as a service account in one location."""
 
     dialect = "bigquery"
+    # Someone waits on the answer (Explore, a connection test): give up sooner than the loader does.
+    default_retry = RetryPolicy(attempts=3, deadline=15.0)
 
     # --- protocol ---------------------------------------------------------------------------------
 

@@ -8,12 +8,19 @@ RECORD/REPEATED schema fields, jobs.query answering jobComplete false, jobs.getQ
 with pageToken, jobs.cancel, and error bodies {"error": {"code", "message", "errors": [{"reason"}],
 "status"}}). It records every request so the tests can check what was sent: the RS256 signature of
 the assertion against the public half of a key pair made here, the scope, the location, standard SQL.
+Failures BigQuery documents (https://cloud.google.com/bigquery/docs/error-messages) are injected with
+`Faults` from tests/bigquery_support.py: 5xx backendError/internalError and 429/403
+rateLimitExceeded (transient), a request left without an answer, and the errors that are not
+transient (invalid, accessDenied, quotaExceeded, notFound). The adapter waits out its back-offs by
+recording them in `fake.sleeps`.
 What it cannot prove is that Google still behaves as documented; that needs a real project.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
+import functools
 import json
 import logging
 import re
@@ -37,10 +44,12 @@ from dalgo.warehouses.adapters.base import (
     WarehousePrivileges,
     WarehouseUnreachable,
 )
-from dalgo.warehouses.adapters.bigquery import BigQueryAdapter
+from dalgo.warehouses.adapters.bigquery import BigQueryAdapter, RetryPolicy
+from tests import bigquery_support as bigquery_faults
 from tests.bigquery_support import (
     INVALID_SIGNATURE,
     TOKEN_URI,
+    Faults,
     b64decode,
     error_body,
     pem,
@@ -126,6 +135,8 @@ class FakeBigQuery:
         self.job_error: dict[str, Any] | None = None
         self.jobs: dict[str, int] = {}
         self.cancelled: list[str] = []
+        self.faults = Faults()
+        self.sleeps: list[float] = []
 
     # --- helpers for assertions --------------------------------------------------------------------
 
@@ -158,17 +169,17 @@ class FakeBigQuery:
             if request.method == method and re.fullmatch(pattern, path):
                 return httpx.Response(status, json=body)
         routes = [
-            ("GET", rf"/projects/{PROJECT}/datasets", self.list_datasets),
-            ("GET", rf"/projects/{PROJECT}/datasets/([^/]+)/tables", self.list_tables),
-            ("GET", rf"/projects/{PROJECT}/datasets/([^/]+)/tables/([^/]+)", self.get_table),
-            ("POST", rf"/projects/{PROJECT}/queries", self.query),
-            ("GET", rf"/projects/{PROJECT}/queries/([^/]+)", self.get_query_results),
-            ("POST", rf"/projects/{PROJECT}/jobs/([^/]+)/cancel", self.cancel),
+            ("GET", rf"/projects/{PROJECT}/datasets", "datasets.list", self.list_datasets),
+            ("GET", rf"/projects/{PROJECT}/datasets/([^/]+)/tables", "tables.list", self.list_tables),
+            ("GET", rf"/projects/{PROJECT}/datasets/([^/]+)/tables/([^/]+)", "tables.get", self.get_table),
+            ("POST", rf"/projects/{PROJECT}/queries", "jobs.query", self.query),
+            ("GET", rf"/projects/{PROJECT}/queries/([^/]+)", "jobs.getQueryResults", self.get_query_results),
+            ("POST", rf"/projects/{PROJECT}/jobs/([^/]+)/cancel", "jobs.cancel", self.cancel),
         ]
-        for method, pattern, route in routes:
+        for method, pattern, kind, route in routes:
             match = re.fullmatch(pattern, path)
             if request.method == method and match:
-                return route(request, *match.groups())
+                return self.faults.handle(kind, request, functools.partial(route, request, *match.groups()))
         return httpx.Response(
             404, json=error_body(404, f"Not found: Project {path.split('/')[2]}", "notFound", "NOT_FOUND")
         )
@@ -315,8 +326,9 @@ def fake(key_pair: rsa.RSAPrivateKey) -> FakeBigQuery:
 @pytest.fixture
 def adapter(fake: FakeBigQuery, key_info: dict[str, Any]) -> BigQueryAdapter:
     return BigQueryAdapter(
-        service_account_info=key_info, project=PROJECT, location="US", transport=httpx.MockTransport(fake)
-    )
+        service_account_info=key_info, project=PROJECT, location="US", transport=httpx.MockTransport(fake),
+        retry=dataclasses.replace(BigQueryAdapter.default_retry, sleep=fake.sleeps.append),
+    )  # fmt: skip
 
 
 def _json(request: httpx.Request) -> dict[str, Any]:
@@ -563,6 +575,9 @@ def test_a_read_timeout_from_bigquery_is_unreachable(adapter: BigQueryAdapter, f
     with pytest.raises(WarehouseUnreachable, match="in time"):
         adapter.catalog()
     fake.list_datasets = original  # type: ignore[method-assign]
+    # No answer may mean not done or done: datasets.list is safe to repeat, so it was tried 3 times.
+    assert len(fake.calls("GET", rf"/bigquery/v2/projects/{PROJECT}/datasets")) == 2 + 3  # test(): 2 pages
+    assert len(fake.sleeps) == 2
 
 
 def test_a_bigquery_outage_is_unreachable(adapter: BigQueryAdapter, fake: FakeBigQuery) -> None:
@@ -572,6 +587,102 @@ def test_a_bigquery_outage_is_unreachable(adapter: BigQueryAdapter, fake: FakeBi
     )
     with pytest.raises(WarehouseUnreachable, match="temporarily unavailable"):
         adapter.test()
+    # Transient: tried as often as the adapter's policy allows (3: someone is waiting), then reported.
+    assert len(fake.calls("GET", rf"/bigquery/v2/projects/{PROJECT}/datasets")) == 3
+    assert [int(s) for s in fake.sleeps] == [1, 2]
+
+
+# --- retries ---------------------------------------------------------------------------------------
+
+
+def test_transient_errors_are_retried_with_backoff(adapter: BigQueryAdapter, fake: FakeBigQuery) -> None:
+    """503 backendError and 500 internalError are transient (BigQuery's error messages: retry with
+    back-off): the request is repeated after 1-2 s, then 2-3 s, and the answer used."""
+    fake.faults.plan("datasets.list", bigquery_faults.unavailable(), on=1)
+    fake.faults.plan("datasets.list", bigquery_faults.internal_error(), on=2)
+    assert adapter.test().startswith("Connected")
+    assert fake.faults.calls["datasets.list"] == 4  # 503, 500, then both pages
+    assert [int(s) for s in fake.sleeps] == [1, 2]
+
+
+@pytest.mark.parametrize("status", [429, 403])
+def test_rate_limits_and_lost_answers_repeat_a_query_with_its_request_id(
+    adapter: BigQueryAdapter, fake: FakeBigQuery, status: int
+) -> None:
+    """rateLimitExceeded is a short-term limit to retry with exponential back-off (HTTP 403 in
+    BigQuery's quota docs, 429 from Google's front end). jobs.query is safe to repeat, also after an
+    answer was lost, because it carries a requestId: BigQuery answers a repeat within 15 minutes with
+    the first request's job (QueryRequest.requestId)."""
+    fake.faults.plan("jobs.query", bigquery_faults.rate_limited(status), on=1)
+    fake.faults.plan("jobs.query", bigquery_faults.lost(), on=2)
+    assert len(adapter.query("SELECT n FROM t", timeout_seconds=10, max_rows=10).rows) == 5
+    posts = [_json(r) for r in fake.calls("POST", rf"/bigquery/v2/projects/{PROJECT}/queries")]
+    assert len(posts) == 3 and len({p["requestId"] for p in posts}) == 1
+    assert len(fake.sleeps) == 2
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (bigquery_faults.invalid("Syntax error: Unexpected end of script at [1:7]", "invalidQuery"), WarehouseError),
+        (bigquery_faults.access_denied("Access Denied: Table ngo-data:analytics.visits"), WarehousePrivileges),
+        (bigquery_faults.quota_exceeded(), WarehouseError),
+        (bigquery_faults.not_found("Not found: Table ngo-data:analytics.nope"), WarehouseMissing),
+    ],
+)
+def test_errors_that_are_not_transient_are_not_retried(
+    adapter: BigQueryAdapter, fake: FakeBigQuery, fault: bigquery_faults.Fault, error: type[WarehouseError]
+) -> None:
+    """invalid (400), accessDenied and quotaExceeded (403), notFound (404): one request, no back-off,
+    BigQuery's message in the error."""
+    fake.faults.plan("jobs.query", fault)
+    with pytest.raises(WarehouseError) as caught:
+        adapter.query("SELECT n FROM analytics.visits", timeout_seconds=10, max_rows=10)
+    assert type(caught.value) is error and fault.message in str(caught.value)
+    assert fake.faults.calls["jobs.query"] == 1 and fake.sleeps == []
+
+
+def test_a_request_not_safe_to_repeat_is_sent_once(adapter: BigQueryAdapter, fake: FakeBigQuery) -> None:
+    """jobs.cancel is best effort while a timeout is reported: a 503 is logged, not retried."""
+    fake.never_completes = True
+    fake.faults.plan("jobs.cancel", bigquery_faults.unavailable())
+    with pytest.raises(QueryTimeout):
+        adapter.query("SELECT slow()", timeout_seconds=0.2, max_rows=1)
+    assert fake.faults.calls["jobs.cancel"] == 1 and fake.sleeps == []
+
+
+def test_retries_stop_at_the_retry_deadline(
+    fake: FakeBigQuery, key_info: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However many tries are allowed, no retry starts past the policy's deadline: waits of 1-2 s and
+    2-3 s fit in 5 s, the next (4-5 s) would not."""
+    clock = [1000.0]
+    monkeypatch.setattr(bigquery.time, "monotonic", lambda: clock[0])
+
+    def sleep(seconds: float) -> None:
+        fake.sleeps.append(seconds)
+        clock[0] += seconds
+
+    adapter = BigQueryAdapter(
+        service_account_info=key_info, project=PROJECT, location="US", transport=httpx.MockTransport(fake),
+        retry=RetryPolicy(attempts=10, deadline=5.0, sleep=sleep),
+    )  # fmt: skip
+    fake.faults.plan("datasets.list", bigquery_faults.unavailable(), on=range(1, 20))
+    with pytest.raises(WarehouseUnreachable, match="temporarily unavailable"):
+        adapter.catalog()
+    assert len(fake.sleeps) == 2 and sum(fake.sleeps) <= 5.0
+    assert fake.faults.calls["datasets.list"] == 3
+
+
+def test_the_backoff_is_truncated_exponential_with_jitter() -> None:
+    """The BigQuery SLA's back-off: at least 1 s after the first error, doubling per consecutive
+    error up to 32 s; the jitter (up to the base delay) keeps clients from retrying in step."""
+    policy = RetryPolicy()
+    for retry, low in [(1, 1), (2, 2), (3, 4), (4, 8), (5, 16)]:
+        assert all(low <= policy.delay(retry) < low + 1 for _ in range(50))
+    assert policy.delay(6) == policy.delay(9) == 32.0
+    assert len({policy.delay(1) for _ in range(20)}) > 1
+    assert bigquery.BigQueryClient.default_retry.attempts == bigquery.RETRY_ATTEMPTS
 
 
 # --- catalog() ------------------------------------------------------------------------------------
