@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.json as pajson
 
 from dalgo.ingestion.loader.sql import SEQ
 from dalgo.ingestion.loader.types import (
@@ -188,38 +189,41 @@ def _per_value(
     return out, column_type
 
 
+def _typed(inferred: pa.Array, column_type: ColumnType) -> pa.Array | None:
+    """An array whose values already have the column's JSON type, converted in Arrow's C code to
+    the column's Arrow type; None when that is not exact (the per-value path decides)."""
+    t = inferred.type
+    target = ARROW_TYPES[column_type]
+    try:
+        if pa.types.is_null(t):
+            return pa.nulls(len(inferred), target)
+        if column_type == ColumnType.TEXT and pa.types.is_string(t):
+            return inferred
+        if column_type == ColumnType.BIGINT:
+            if pa.types.is_int64(t):
+                return inferred
+            if pa.types.is_floating(t):
+                return inferred.cast(pa.int64(), safe=True)  # raises on fractions
+        if column_type == ColumnType.DOUBLE and (pa.types.is_int64(t) or pa.types.is_floating(t)):
+            return inferred.cast(pa.float64())
+        if column_type == ColumnType.BOOLEAN and pa.types.is_boolean(t):
+            return inferred
+        if column_type in (ColumnType.DATE, ColumnType.TIMESTAMP, ColumnType.TIMESTAMPTZ) and pa.types.is_string(t):
+            return inferred.cast(target)
+    except _CONVERT_ERRORS:
+        pass
+    return None
+
+
 def column_array(
     values: list[Any], column: str, column_type: ColumnType, notes: dict[int, list[dict[str, str]]]
 ) -> tuple[pa.Array, ColumnType]:
     """One column of a batch as an Arrow array of its (possibly widened) type."""
     if column_type not in (ColumnType.JSON, ColumnType.NUMERIC):
         inferred = _infer(values)
-        if inferred is not None:
-            t = inferred.type
-            target = ARROW_TYPES[column_type]
-            try:
-                if pa.types.is_null(t):
-                    return pa.nulls(len(values), target), column_type
-                if column_type == ColumnType.TEXT and pa.types.is_string(t):
-                    return inferred, column_type
-                if column_type == ColumnType.BIGINT:
-                    if pa.types.is_int64(t):
-                        return inferred, column_type
-                    if pa.types.is_floating(t):
-                        as_int = inferred.cast(pa.int64(), safe=True)  # raises on fractions
-                        return as_int, column_type
-                if column_type == ColumnType.DOUBLE and (pa.types.is_int64(t) or pa.types.is_floating(t)):
-                    return inferred.cast(pa.float64()), column_type
-                if column_type == ColumnType.BOOLEAN and pa.types.is_boolean(t):
-                    return inferred, column_type
-                if column_type in (
-                    ColumnType.DATE,
-                    ColumnType.TIMESTAMP,
-                    ColumnType.TIMESTAMPTZ,
-                ) and pa.types.is_string(t):
-                    return inferred.cast(target), column_type
-            except _CONVERT_ERRORS:
-                pass
+        typed = _typed(inferred, column_type) if inferred is not None else None
+        if typed is not None:
+            return typed, column_type
     elif column_type == ColumnType.JSON:
         try:
             return pa.array([None if v is None else orjson.dumps(v).decode() for v in values], pa.string()), column_type
@@ -227,6 +231,66 @@ def column_array(
             pass
     out, final_type = _per_value(values, column, column_type, notes)
     return pa.array(out, ARROW_TYPES[final_type]), final_type
+
+
+# How pyarrow's JSON reader reads a field of each column type (exact JSON types only: a number
+# where a string belongs fails the read). Dates and times are read as text and cast as in
+# `_typed`; JSON and exact decimals need the per-record path.
+_LINE_FIELD_TYPES: dict[ColumnType, pa.DataType] = {
+    ColumnType.TEXT: pa.string(),
+    ColumnType.BIGINT: pa.int64(),
+    ColumnType.DOUBLE: pa.float64(),
+    ColumnType.BOOLEAN: pa.bool_(),
+    ColumnType.DATE: pa.string(),
+    ColumnType.TIMESTAMP: pa.string(),
+    ColumnType.TIMESTAMPTZ: pa.string(),
+}
+
+
+def batch_from_lines(
+    lines: list[bytes],
+    *,
+    columns: dict[str, ColumnType],
+    meta_base: dict[str, Any],
+    generation_id: int,
+    with_seq: bool,
+    discover: bool,
+) -> tuple[pa.Table, dict[str, ColumnType]] | None:
+    """The fast path of `build_batch`, from raw RECORD lines: pyarrow's JSON reader parses the
+    batch straight into typed columns (no Python object per record or value: ~4x faster, measured).
+    It applies only when every value already has its column's type, so the result is the one the
+    per-record path would give; None sends the batch there instead: a value of another type, a JSON
+    or exact-decimal column, a field the schema does not name while columns are discovered
+    (`discover`), or a line the reader cannot take (duplicate keys, a record larger than a block)."""
+    if not lines or any(t not in _LINE_FIELD_TYPES for t in columns.values()):
+        return None
+    fields = [(name, _LINE_FIELD_TYPES[t]) for name, t in columns.items()]
+    schema = pa.schema([("record", pa.struct([("emitted_at", pa.int64()), ("data", pa.struct(fields))]))])
+    try:
+        table = pajson.read_json(
+            pa.BufferReader(b"\n".join(lines)),
+            read_options=pajson.ReadOptions(use_threads=False, block_size=max(1 << 22, 2 * max(map(len, lines)))),
+            parse_options=pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer"),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    if table.num_rows != len(lines):
+        return None
+    record = _children(table.column("record").combine_chunks())
+    emitted, data = record["emitted_at"], record["data"]
+    if discover and data.type.num_fields != len(fields):
+        return None  # fields beyond the schema: the per-record path types them
+    values = _children(data)
+    arrays: list[pa.Array] = []
+    for name, column_type in columns.items():
+        typed = _typed(values[name], column_type)
+        if typed is None:
+            return None
+        arrays.append(typed)
+    return _with_metadata(
+        arrays, list(columns), emitted.fill_null(0), {}, meta_base=meta_base, generation_id=generation_id,
+        with_seq=with_seq,
+    ), dict(columns)  # fmt: skip
 
 
 def infer_columns(datas: list[dict[str, Any]], known: set[str]) -> dict[str, ColumnType]:
@@ -287,14 +351,38 @@ def build_batch(
         arrays.append(array)
         names.append(name)
         final[name] = final_type
-    n = len(datas)
-    arrays.append(pa.array(emitted_at, pa.int64()).cast(pa.timestamp("ms", tz="UTC")))
-    names.append(EXTRACTED_AT)
+    return _with_metadata(
+        arrays, names, pa.array(emitted_at, pa.int64()), notes, meta_base=meta_base, generation_id=generation_id,
+        with_seq=with_seq,
+    ), final  # fmt: skip
+
+
+def _children(struct: pa.StructArray) -> dict[str, pa.Array]:
+    """A struct's fields by name, NULL where the struct itself is NULL."""
+    return dict(zip([f.name for f in struct.type], struct.flatten(), strict=True))
+
+
+def _with_metadata(
+    arrays: list[pa.Array],
+    names: list[str],
+    emitted_at: pa.Array,
+    notes: dict[int, list[dict[str, str]]],
+    *,
+    meta_base: dict[str, Any],
+    generation_id: int,
+    with_seq: bool,
+) -> pa.Table:
+    """The data columns plus the metadata columns (and, for dedup, the arrival order)."""
+    n = len(emitted_at)
+    arrays, names = [*arrays, emitted_at.cast(pa.timestamp("ms", tz="UTC"))], [*names, EXTRACTED_AT]
     clean = orjson.dumps({"changes": [], **meta_base}).decode()
-    metas = [clean] * n
-    for i, changes in notes.items():
-        metas[i] = orjson.dumps({"changes": changes, **meta_base}).decode()
-    arrays.append(pa.array(metas, pa.string()))
+    if notes:
+        metas = [clean] * n
+        for i, changes in notes.items():
+            metas[i] = orjson.dumps({"changes": changes, **meta_base}).decode()
+        arrays.append(pa.array(metas, pa.string()))
+    else:
+        arrays.append(pa.repeat(pa.scalar(clean, pa.string()), n))
     names.append(META)
     arrays.append(random_uuids(n))
     names.append(RAW_ID)
@@ -303,4 +391,4 @@ def build_batch(
     if with_seq:
         arrays.append(pa.array(range(n), pa.int64()))
         names.append(SEQ)
-    return pa.Table.from_arrays(arrays, names=names), final
+    return pa.Table.from_arrays(arrays, names=names)

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from dalgo.ingestion.loader import sql
-from dalgo.ingestion.loader.convert import build_batch, infer_columns
+from dalgo.ingestion.loader.convert import batch_from_lines, build_batch, infer_columns
 from dalgo.ingestion.loader.types import (
     EXTRACTED_AT,
     GENERATION_ID,
@@ -86,22 +86,27 @@ class _Stream:
         return len(self.datas) + len(self.lines)
 
     def parse_lines(self) -> None:
-        """Move the raw lines into `datas`: one tight pass, the cyclic GC paused meanwhile (it would
-        walk the growing heap of fresh dicts again and again: ~40% of the time, measured)."""
-        if not self.lines:
-            return
-        paused = gc.isenabled()
-        gc.disable()
-        try:
-            records = [orjson.loads(line)["record"] for line in self.lines]
-        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
-            raise LoaderError(f"A RECORD line of stream {self.config.name!r} is not valid: {exc}") from None
-        finally:
-            if paused:
-                gc.enable()
-        self.datas.extend([r.get("data") or {} for r in records])
-        self.emitted_at.extend([int(r.get("emitted_at") or 0) for r in records])
-        self.lines = []
+        """Move the raw lines into `datas` (a parsed record arrives after them: order holds)."""
+        if self.lines:
+            datas, emitted_at = _parse_lines(self.lines, self.config.name)
+            self.datas.extend(datas)
+            self.emitted_at.extend(emitted_at)
+            self.lines = []
+
+
+def _parse_lines(lines: list[bytes], stream: str) -> tuple[list[dict[str, Any]], list[int]]:
+    """RECORD lines -> (data, emitted_at) lists in one tight pass, the cyclic GC paused meanwhile (it
+    would walk the growing heap of fresh dicts again and again: ~40% of the time, measured)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        records = [orjson.loads(line)["record"] for line in lines]
+    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        raise LoaderError(f"A RECORD line of stream {stream!r} is not valid: {exc}") from None
+    finally:
+        if paused:
+            gc.enable()
+    return [r.get("data") or {} for r in records], [int(r.get("emitted_at") or 0) for r in records]
 
 
 # How the Airbyte CDKs write a RECORD (orjson, compact; older ones json.dumps with spaces): a line
@@ -322,27 +327,37 @@ class Loader:
         if not stream.buffered and not (force and stream.existing is None):
             return
         started = time.monotonic()
-        stream.parse_lines()
-        datas, emitted_at, size = stream.datas, stream.emitted_at, stream.buffered_bytes
-        stream.datas, stream.emitted_at, stream.buffered_bytes = [], [], 0
+        if stream.datas:
+            stream.parse_lines()  # a mix: all parsed, in order of arrival
+        lines, datas, emitted_at, size = stream.lines, stream.datas, stream.emitted_at, stream.buffered_bytes
+        stream.lines, stream.datas, stream.emitted_at, stream.buffered_bytes = [], [], [], 0
+        records = len(lines) + len(datas)
         self._ensure_schema()
         config = stream.config
-        if config.selected_columns is None and datas:
-            discovered = infer_columns(datas, set(stream.columns) | set(METADATA_COLUMNS))
-            stream.columns.update(discovered)
+        with_seq = config.destination_mode == DestinationMode.APPEND_DEDUP
         try:
             if stream.existing is None:
                 if stream.target != stream.table:
                     self._drop_stale_temporaries(stream)
                 stream.existing = self.writer.table_columns(self.schema, stream.target)
-            existing = stream.existing or {}
-            wanted = {name: widen(existing[name], t) if name in existing else t for name, t in stream.columns.items()}
             batch = None
-            staged = wanted
+            staged = self._wanted(stream)
+            if lines:
+                built = batch_from_lines(
+                    lines, columns=staged, meta_base=self.meta_base, generation_id=self.generation_id,
+                    with_seq=with_seq, discover=config.selected_columns is None,
+                )  # fmt: skip
+                if built is None:
+                    datas, emitted_at = _parse_lines(lines, config.name)
+                else:
+                    batch, staged = built
             if datas:
+                if config.selected_columns is None:
+                    stream.columns.update(infer_columns(datas, set(stream.columns) | set(METADATA_COLUMNS)))
+                    staged = self._wanted(stream)
                 batch, staged = build_batch(
-                    datas=datas, emitted_at=emitted_at, columns=wanted, meta_base=self.meta_base,
-                    generation_id=self.generation_id, with_seq=config.destination_mode == DestinationMode.APPEND_DEDUP,
+                    datas=datas, emitted_at=emitted_at, columns=staged, meta_base=self.meta_base,
+                    generation_id=self.generation_id, with_seq=with_seq,
                 )  # fmt: skip
             target_types = self._evolve(stream, staged)
             index = not stream.indexed and self.dialect == "postgres" and bool(stream.primary_key)
@@ -360,11 +375,16 @@ class Loader:
         stream.existing = target_types
         stream.indexed = stream.indexed or config.destination_mode == DestinationMode.APPEND_DEDUP
         stats = self.stats.streams[config.name]
-        if datas:
+        if records:
             stats.batches += 1
-            stats.records += len(datas)
+            stats.records += records
             stats.bytes += size
         stats.seconds += time.monotonic() - started
+
+    def _wanted(self, stream: _Stream) -> dict[str, ColumnType]:
+        """The stream's columns, each widened to hold what its table's column already holds."""
+        existing = stream.existing or {}
+        return {name: widen(existing[name], t) if name in existing else t for name, t in stream.columns.items()}
 
     def _apply(
         self, stream: _Stream, batch: Any, staged: dict[str, ColumnType], target_types: dict[str, ColumnType]
