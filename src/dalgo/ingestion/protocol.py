@@ -29,6 +29,32 @@ class Record:
 
 
 @dataclass(frozen=True)
+class RawRecord:
+    """A RECORD line as the connector wrote it, routed to its stream by its prefix alone; the loader
+    parses it with its whole batch (see `record_stream`)."""
+
+    stream: str
+    line: bytes
+
+
+# How the Airbyte CDKs write a RECORD: orjson, compact; older ones json.dumps, with spaces.
+_RECORD_PREFIXES = (b'{"type":"RECORD","record":{"stream":"', b'{"type": "RECORD", "record": {"stream": "')
+
+
+def record_stream(line: bytes) -> bytes | None:
+    """The stream name (UTF-8) of a RECORD line that starts the way the CDKs write one, read off its
+    prefix without parsing the line. None for any other line, or a name with an escape in it: such
+    lines are parsed in full."""
+    for prefix in _RECORD_PREFIXES:
+        if line.startswith(prefix):
+            start = len(prefix)
+            end = line.find(b'"', start)
+            name = line[start:end]
+            return name if end > 0 and b"\\" not in name else None
+    return None
+
+
+@dataclass(frozen=True)
 class State:
     """A checkpoint. `raw` is the message's `state` object as sent (LEGACY, STREAM or GLOBAL)."""
 
@@ -77,7 +103,7 @@ class Other:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
-Message = Record | State | Log | Trace | ControlConfig | Other
+Message = Record | RawRecord | State | Log | Trace | ControlConfig | Other
 
 
 @dataclass(frozen=True)

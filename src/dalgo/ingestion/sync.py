@@ -21,7 +21,7 @@ from typing import Any
 from dalgo.ingestion.connectors.runner import ConnectorRunner, LogCallback
 from dalgo.ingestion.loader import Loader, LoadStats
 from dalgo.ingestion.loader.writers import WarehouseWriter
-from dalgo.ingestion.protocol import ConfiguredStream, ControlConfig, Message, Record, State, Trace
+from dalgo.ingestion.protocol import ConfiguredStream, ControlConfig, Message, RawRecord, Record, State, Trace
 
 PROGRESS_EVERY_SECONDS = 1.0
 # Records buffered per stream before a batch loads: Python dicts take ~10x their JSON size, and at
@@ -50,7 +50,7 @@ class SyncProgress:
         return cls(streams={s.name: StreamProgress() for s in streams})
 
     def see(self, message: Message, size: int) -> None:
-        if isinstance(message, Record):
+        if isinstance(message, Record | RawRecord):
             stream = self.streams.get(message.stream)
             if stream is not None:
                 stream.records += 1
@@ -120,11 +120,15 @@ def sync_streams(
                     batch_bytes=SYNC_BATCH_BYTES)  # fmt: skip
     progress = SyncProgress.of(streams)
     last_report = 0.0
-    messages = _read_ahead(runner, runner.read(config, streams, state, timeout_seconds=timeout_seconds, on_log=log))
+    source = runner.read(config, streams, state, timeout_seconds=timeout_seconds, on_log=log, raw_records=True)
+    messages = _read_ahead(runner, source)
     try:
         for message in messages:
             size = 0
-            if isinstance(message, Record):
+            if isinstance(message, RawRecord):
+                size = len(message.line)
+                loader.feed(message)
+            elif isinstance(message, Record):
                 size = _approximate_size(message.data)
                 loader.feed(message, size=size)
             elif isinstance(message, State):
@@ -168,7 +172,7 @@ def _read_ahead(runner: ConnectorRunner, source: Iterator[Message]) -> Generator
         try:
             for message in source:
                 chunk.append(message)
-                if len(chunk) >= _CHUNK or not isinstance(message, Record):
+                if len(chunk) >= _CHUNK or not isinstance(message, RawRecord | Record):
                     if not _put(handoff, chunk, stop):
                         return
                     chunk = []

@@ -29,7 +29,18 @@ from jsonschema.exceptions import ValidationError
 from dalgo.core.errors import ValidationFailed
 from dalgo.ingestion.connectors.errors import ConnectorCancelled, ConnectorFailed, ConnectorTimeout
 from dalgo.ingestion.connectors.install import ConnectorEnv
-from dalgo.ingestion.protocol import ConfiguredStream, ControlConfig, Log, Message, Other, Record, State, Trace
+from dalgo.ingestion.protocol import (
+    ConfiguredStream,
+    ControlConfig,
+    Log,
+    Message,
+    Other,
+    RawRecord,
+    Record,
+    State,
+    Trace,
+    record_stream,
+)
 
 LogCallback = Callable[[str, str], None]
 SPEC_CACHE = "spec.json"
@@ -236,10 +247,13 @@ class ConnectorRunner:
         *,
         timeout_seconds: float,
         on_log: LogCallback,
+        raw_records: bool = False,
     ) -> Iterator[Message]:
         """Yields every message the connector sends (Log messages arrive redacted and were also given
-        to `on_log`). Raises ConnectorFailed after the process ends if it reported a TRACE error,
-        broke the protocol or exited non-zero; ConnectorTimeout / ConnectorCancelled when stopped."""
+        to `on_log`; with `raw_records`, RECORD lines in the CDKs' layout arrive unparsed as RawRecord,
+        for the loader to parse by the batch). Raises ConnectorFailed after the process ends if it
+        reported a TRACE error, broke the protocol or exited non-zero; ConnectorTimeout /
+        ConnectorCancelled when stopped."""
         redactor = self._prepare(config, on_log=on_log)
         files: dict[str, Any] = {
             "config": config,
@@ -249,7 +263,9 @@ class ConnectorRunner:
         if state:
             files["state"] = state
             args += ["--state", "{state}"]
-        yield from self._messages(args, files, redactor=redactor, timeout=timeout_seconds, on_log=on_log)
+        yield from self._messages(
+            args, files, redactor=redactor, timeout=timeout_seconds, on_log=on_log, raw_records=raw_records
+        )
 
     def cancel(self) -> None:
         """Kill the running connector's process group (from any thread). The call in progress raises
@@ -297,6 +313,7 @@ class ConnectorRunner:
         redactor: Redactor,
         timeout: float,
         on_log: LogCallback,
+        raw_records: bool = False,
     ) -> Iterator[Message]:
         log_lock = threading.Lock()
 
@@ -343,6 +360,10 @@ class ConnectorRunner:
             try:
                 for line in proc.stdout:
                     if not line.strip():
+                        continue
+                    routed = record_stream(line) if raw_records else None
+                    if routed is not None and routed.isascii():  # (other names: parsed, escapes and all)
+                        yield RawRecord(stream=routed.decode(), line=line)
                         continue
                     message = _parse(line)
                     if message is None:

@@ -261,7 +261,7 @@ def batch_from_lines(
     It applies only when every value already has its column's type, so the result is the one the
     per-record path would give; None sends the batch there instead: a value of another type, a JSON
     or exact-decimal column, a field the schema does not name while columns are discovered
-    (`discover`), or a line the reader cannot take (duplicate keys, a record larger than a block)."""
+    (`discover`), or a line the reader cannot take (duplicate keys, bytes that are not UTF-8)."""
     if not lines or any(t not in _LINE_FIELD_TYPES for t in columns.values()):
         return None
     fields = [(name, _LINE_FIELD_TYPES[t]) for name, t in columns.items()]
@@ -272,6 +272,7 @@ def batch_from_lines(
             read_options=pajson.ReadOptions(use_threads=False, block_size=max(1 << 22, 2 * max(map(len, lines)))),
             parse_options=pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer"),
         )
+        table.validate(full=True)  # the reader takes bytes that are not UTF-8 as they are
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
     if table.num_rows != len(lines):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -34,7 +35,15 @@ from dalgo.ingestion.loader.types import (
     widen,
 )
 from dalgo.ingestion.loader.writers import WarehouseWriter
-from dalgo.ingestion.protocol import ConfiguredStream, DestinationMode, Message, Record, State
+from dalgo.ingestion.protocol import (
+    ConfiguredStream,
+    DestinationMode,
+    Message,
+    RawRecord,
+    Record,
+    State,
+    record_stream,
+)
 
 TMP_PREFIX = "_dalgo_tmp_"
 
@@ -44,7 +53,8 @@ class StreamStats:
     records: int = 0
     bytes: int = 0
     batches: int = 0
-    seconds: float = 0.0  # time spent converting and loading (not waiting for the source)
+    seconds: float = 0.0  # time spent parsing and typing batches (not waiting for the source)
+    write_seconds: float = 0.0  # time the write thread spent loading them (overlaps the parsing)
 
 
 @dataclass
@@ -96,11 +106,15 @@ class _Stream:
 
 def _parse_lines(lines: list[bytes], stream: str) -> tuple[list[dict[str, Any]], list[int]]:
     """RECORD lines -> (data, emitted_at) lists in one tight pass, the cyclic GC paused meanwhile (it
-    would walk the growing heap of fresh dicts again and again: ~40% of the time, measured)."""
+    would walk the growing heap of fresh dicts again and again: ~40% of the time, measured). Bytes
+    that are not UTF-8 become U+FFFD, as the runner does for the lines it parses."""
     paused = gc.isenabled()
     gc.disable()
     try:
-        records = [orjson.loads(line)["record"] for line in lines]
+        try:
+            records = [orjson.loads(line)["record"] for line in lines]
+        except orjson.JSONDecodeError:
+            records = [_loads_replacing(line)["record"] for line in lines]
     except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
         raise LoaderError(f"A RECORD line of stream {stream!r} is not valid: {exc}") from None
     finally:
@@ -109,9 +123,11 @@ def _parse_lines(lines: list[bytes], stream: str) -> tuple[list[dict[str, Any]],
     return [r.get("data") or {} for r in records], [int(r.get("emitted_at") or 0) for r in records]
 
 
-# How the Airbyte CDKs write a RECORD (orjson, compact; older ones json.dumps with spaces): a line
-# that starts like this is routed to its stream by its prefix alone and parsed with its batch.
-_RECORD_PREFIXES = (b'{"type":"RECORD","record":{"stream":"', b'{"type": "RECORD", "record": {"stream": "')
+def _loads_replacing(line: bytes) -> Any:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return orjson.loads(line.decode("utf-8", errors="replace"))
 
 
 def _top_level(path: tuple[str, ...]) -> str:
@@ -177,37 +193,34 @@ class Loader:
             self.stats.streams[config.name] = StreamStats()
         self._schema_ready = False
         self._finished = False
+        self._write_thread: threading.Thread | None = None
+        self._write_error: BaseException | None = None
 
     # -- messages ---------------------------------------------------------------------------------
 
     def feed(self, message: Message, *, size: int | None = None) -> None:
         """A RECORD is buffered (a full buffer is flushed and committed); a STATE flushes every
         stream, then reaches on_state. Other messages are not the loader's business."""
-        if isinstance(message, Record):
+        if isinstance(message, RawRecord):
+            stream = self._streams.get(message.stream)
+            if stream is None:
+                self.stats.skipped_records += 1
+            else:
+                self._buffer_line(stream, message.line)
+        elif isinstance(message, Record):
             self._add(message.stream, message.data, message.emitted_at, size)
         elif isinstance(message, State):
             self._checkpoint(message)
 
     def feed_line(self, line: bytes) -> None:
-        """One raw protocol line (the fast path: a RECORD in the CDKs' usual layout is only routed
-        here, by its prefix, and parsed later with its whole batch)."""
-        for prefix in _RECORD_PREFIXES:
-            if line.startswith(prefix):
-                end = line.find(b'"', len(prefix))
-                name = line[len(prefix) : end]
-                if end > 0 and b"\\" not in name:  # an escaped name takes the slow path
-                    stream = self._by_name.get(name)
-                    if stream is None:
-                        self.stats.skipped_records += 1
-                        return
-                    stream.lines.append(line)
-                    stream.buffered_bytes += len(line)
-                    if len(stream.lines) + len(stream.datas) >= self.batch_rows or (
-                        stream.buffered_bytes >= self.batch_bytes
-                    ):
-                        self._flush(stream)
-                    return
-                break
+        """One raw protocol line. A RECORD in the CDKs' layout is only routed here, by its prefix,
+        and parsed later with its whole batch; other lines are parsed now."""
+        name = record_stream(line)
+        if name is not None:
+            stream = self._by_name.get(name)
+            if stream is not None:
+                self._buffer_line(stream, line)
+                return
         message = orjson.loads(line)
         kind = message.get("type")
         if kind == "RECORD":
@@ -215,6 +228,12 @@ class Loader:
             self._add(record["stream"], record.get("data") or {}, int(record.get("emitted_at") or 0), len(line))
         elif kind == "STATE":
             self._checkpoint(State(raw=message.get("state") or {}))
+
+    def _buffer_line(self, stream: _Stream, line: bytes) -> None:
+        stream.lines.append(line)
+        stream.buffered_bytes += len(line)
+        if len(stream.lines) + len(stream.datas) >= self.batch_rows or stream.buffered_bytes >= self.batch_bytes:
+            self._flush(stream)
 
     def _add(self, stream_name: str, data: dict[str, Any], emitted_at: int, size: int | None) -> None:
         stream = self._streams.get(stream_name)
@@ -239,6 +258,7 @@ class Loader:
         """Commit every buffered record, then hand the states that came before them to on_state."""
         for stream in self._streams.values():
             self._flush(stream)
+        self._wait()
         states, self._pending_states = self._pending_states, []
         self._last_checkpoint = time.monotonic()
         for state in states:
@@ -254,6 +274,7 @@ class Loader:
             return self.stats
         for stream in self._streams.values():
             self._flush(stream, force=True)
+        self._wait()
         if self._pending_states:
             self._commit_checkpoints()
         swaps = [s for s in self._streams.values() if s.target != s.table]
@@ -300,6 +321,10 @@ class Loader:
         readers use stay as they were (batches already committed for append modes stay; states not
         yet passed to on_state are dropped, so the next sync re-reads from the last one passed)."""
         self._pending_states = []
+        try:
+            self._wait()
+        except BaseException:  # noqa: BLE001,S110  (stopping anyway; the caller has the first error)
+            pass
         self.writer.rollback()
         for stream in self._streams.values():
             if stream.target != stream.table:
@@ -324,6 +349,9 @@ class Loader:
                 self.writer.execute(sql.drop_table(self.schema, name, dialect=self.dialect))
 
     def _flush(self, stream: _Stream, *, force: bool = False) -> None:
+        """Build the stream's buffered records into a batch here, then hand the batch to the write
+        thread (DDL, bulk load, apply, commit) and return: the next batch is parsed while this one
+        loads. One write at a time; `_wait` joins it and raises what it raised."""
         if not stream.buffered and not (force and stream.existing is None):
             return
         started = time.monotonic()
@@ -332,54 +360,89 @@ class Loader:
         lines, datas, emitted_at, size = stream.lines, stream.datas, stream.emitted_at, stream.buffered_bytes
         stream.lines, stream.datas, stream.emitted_at, stream.buffered_bytes = [], [], [], 0
         records = len(lines) + len(datas)
-        self._ensure_schema()
         config = stream.config
         with_seq = config.destination_mode == DestinationMode.APPEND_DEDUP
-        try:
-            if stream.existing is None:
+        if stream.existing is None:  # the stream's first batch: look at its table (nothing else in flight)
+            self._wait()
+            try:
+                self._ensure_schema()
                 if stream.target != stream.table:
                     self._drop_stale_temporaries(stream)
-                stream.existing = self.writer.table_columns(self.schema, stream.target)
-            batch = None
-            staged = self._wanted(stream)
-            if lines:
-                built = batch_from_lines(
-                    lines, columns=staged, meta_base=self.meta_base, generation_id=self.generation_id,
-                    with_seq=with_seq, discover=config.selected_columns is None,
-                )  # fmt: skip
-                if built is None:
-                    datas, emitted_at = _parse_lines(lines, config.name)
-                else:
-                    batch, staged = built
-            if datas:
-                if config.selected_columns is None:
-                    stream.columns.update(infer_columns(datas, set(stream.columns) | set(METADATA_COLUMNS)))
-                    staged = self._wanted(stream)
-                batch, staged = build_batch(
-                    datas=datas, emitted_at=emitted_at, columns=staged, meta_base=self.meta_base,
-                    generation_id=self.generation_id, with_seq=with_seq,
-                )  # fmt: skip
-            target_types = self._evolve(stream, staged)
-            index = not stream.indexed and self.dialect == "postgres" and bool(stream.primary_key)
-            if index and config.destination_mode == DestinationMode.APPEND_DEDUP:
-                self.writer.execute(
-                    sql.create_key_index(self.schema, stream.target, stream.primary_key, dialect=self.dialect)
-                )
-            if batch is not None:
-                self._apply(stream, batch, staged, target_types)
-            self.writer.commit()
-        except Exception:
-            self.writer.rollback()
-            stream.existing = None  # introspect again: the DDL of this batch was rolled back
-            raise
-        stream.existing = target_types
-        stream.indexed = stream.indexed or config.destination_mode == DestinationMode.APPEND_DEDUP
+                stream.existing = self.writer.table_columns(self.schema, stream.target) or {}
+                self.writer.commit()
+            except Exception:
+                self.writer.rollback()
+                stream.existing = None
+                raise
+        batch = None
+        staged = self._wanted(stream)
+        if lines:
+            built = batch_from_lines(
+                lines, columns=staged, meta_base=self.meta_base, generation_id=self.generation_id,
+                with_seq=with_seq, discover=config.selected_columns is None,
+            )  # fmt: skip
+            if built is None:
+                datas, emitted_at = _parse_lines(lines, config.name)
+            else:
+                batch, staged = built
+        if datas:
+            if config.selected_columns is None:
+                stream.columns.update(infer_columns(datas, set(stream.columns) | set(METADATA_COLUMNS)))
+                staged = self._wanted(stream)
+            batch, staged = build_batch(
+                datas=datas, emitted_at=emitted_at, columns=staged, meta_base=self.meta_base,
+                generation_id=self.generation_id, with_seq=with_seq,
+            )  # fmt: skip
+        # The table as it will be once this batch's DDL ran: the next batch is built against it.
+        ddl, target_types = self._evolution(stream, staged)
+        if not stream.indexed and self.dialect == "postgres" and with_seq and stream.primary_key:
+            ddl.append(sql.create_key_index(self.schema, stream.target, stream.primary_key, dialect=self.dialect))
+        stream.existing, stream.indexed = target_types, stream.indexed or with_seq
         stats = self.stats.streams[config.name]
         if records:
             stats.batches += 1
             stats.records += records
             stats.bytes += size
         stats.seconds += time.monotonic() - started
+        self._wait()
+        self._write_thread = threading.Thread(
+            target=self._write, args=(stream, ddl, batch, staged, target_types), name="loader-write", daemon=True
+        )
+        self._write_thread.start()
+
+    def _write(
+        self,
+        stream: _Stream,
+        ddl: list[str],
+        batch: Any,
+        staged: dict[str, ColumnType],
+        target_types: dict[str, ColumnType],
+    ) -> None:
+        """The write thread's part of a batch: one transaction."""
+        started = time.monotonic()
+        try:
+            for statement in ddl:
+                self.writer.execute(statement)
+            if batch is not None:
+                self._apply(stream, batch, staged, target_types)
+            self.writer.commit()
+        except BaseException as exc:  # noqa: BLE001  (raised in the loader's thread by _wait)
+            try:
+                self.writer.rollback()
+            except Exception:  # noqa: BLE001,S110  (the first error is the one to report)
+                pass
+            stream.existing = None  # introspect again: this batch's DDL was rolled back
+            self._write_error = exc
+        self.stats.streams[stream.config.name].write_seconds += time.monotonic() - started
+
+    def _wait(self) -> None:
+        """Let the batch in flight finish; raise its error here."""
+        if self._write_thread is not None:
+            self._write_thread.join()
+            self._write_thread = None
+        if self._write_error is not None:
+            error, self._write_error = self._write_error, None
+            raise error
 
     def _wanted(self, stream: _Stream) -> dict[str, ColumnType]:
         """The stream's columns, each widened to hold what its table's column already holds."""
@@ -413,23 +476,23 @@ class Loader:
             self.writer.execute(statement)
         self.writer.unstage()
 
-    def _evolve(self, stream: _Stream, staged: dict[str, ColumnType]) -> dict[str, ColumnType]:
-        """Create the target, or add the batch's new columns and widen changed ones. Returns the
-        target's columns and types afterwards."""
+    def _evolution(self, stream: _Stream, staged: dict[str, ColumnType]) -> tuple[list[str], dict[str, ColumnType]]:
+        """The DDL that creates the target, or adds the batch's new columns and widens changed ones,
+        and the target's columns and types once it ran."""
         existing = stream.existing
-        if existing is None:
+        if not existing:
             columns = {**staged, **METADATA_COLUMNS}
-            self.writer.execute(sql.create_table(self.schema, stream.target, columns, dialect=self.dialect))
-            return columns
+            return [sql.create_table(self.schema, stream.target, columns, dialect=self.dialect)], columns
+        ddl: list[str] = []
         result = dict(existing)
         for name, staged_type in staged.items():
             if name not in existing:
-                self.writer.execute(sql.add_column(self.schema, stream.target, name, staged_type, dialect=self.dialect))
+                ddl.append(sql.add_column(self.schema, stream.target, name, staged_type, dialect=self.dialect))
                 result[name] = staged_type
                 continue
             widened = widen(existing[name], staged_type)
             if widened != existing[name] and name not in (RAW_ID, EXTRACTED_AT, META, GENERATION_ID):
-                self.writer.execute(
+                ddl.append(
                     sql.alter_column_type(
                         self.schema, stream.target, name, existing[name], widened, dialect=self.dialect
                     )
@@ -437,6 +500,6 @@ class Loader:
                 result[name] = widened
         for name, column_type in METADATA_COLUMNS.items():
             if name not in result:  # a table landed by an older tool
-                self.writer.execute(sql.add_column(self.schema, stream.target, name, column_type, dialect=self.dialect))
+                ddl.append(sql.add_column(self.schema, stream.target, name, column_type, dialect=self.dialect))
                 result[name] = column_type
-        return result
+        return ddl, result

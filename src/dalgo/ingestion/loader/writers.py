@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
+import adbc_driver_postgresql.dbapi as adbc
 import duckdb
 import orjson
 import psycopg
@@ -25,6 +26,7 @@ from dalgo.ingestion.loader import sql
 from dalgo.ingestion.loader.types import (
     EXTRACTED_AT,
     GENERATION_ID,
+    META,
     ColumnType,
     type_from_bigquery,
     type_from_warehouse,
@@ -189,6 +191,8 @@ class PostgresWriter:
         self.conn = psycopg.connect(conninfo, autocommit=False, application_name="dalgo-loader", **params)
         self.conn.execute("SET TIME ZONE 'UTC'")
         self.conn.commit()
+        self._conninfo = psycopg.conninfo.make_conninfo(conninfo, application_name="dalgo-loader", **params)
+        self._bulk: Any = None  # the ADBC connection for binary COPY, opened on first use
 
     def execute(self, statement: str) -> None:
         self.conn.execute(statement.encode())  # bytes: '%' is never a placeholder here
@@ -229,8 +233,32 @@ class PostgresWriter:
         return sql.table(None, STAGE)
 
     def insert(self, batch: pa.Table, types: dict[str, ColumnType], *, schema: str, table: str) -> bool:
-        """COPY straight into the table: half the work of COPY into a temporary table + INSERT."""
-        self._copy(sql.table(schema, table), batch, _stage_types(batch, types))
+        """Straight into the table, by binary COPY from Arrow (ADBC's PostgreSQL driver, on a second
+        connection): PostgreSQL then parses no text, which took ~30% less server time than CSV for a
+        batch with its metadata columns (4.49 s -> ~3.2 s a million rows, measured). This connection's
+        transaction (the batch's DDL, which the COPY must see and would otherwise wait on) is committed
+        first; the COPY commits on its own, so the batch's rows still appear all at once. Exact
+        decimals (text in the batch) and any batch the binary path refuses (a column of a type it
+        cannot write, e.g. in a table an older tool created) go by CSV in this transaction."""
+        columns = {**_stage_types(batch, types), META: ColumnType.JSON}  # the table's _airbyte_meta is JSON
+        if ColumnType.NUMERIC not in columns.values():
+            self.conn.commit()
+            if self._binary_copy(batch, columns, schema=schema, table=table):
+                return True
+        self._copy(sql.table(schema, table), batch, columns)
+        return True
+
+    def _binary_copy(self, batch: pa.Table, types: dict[str, ColumnType], *, schema: str, table: str) -> bool:
+        if self._bulk is None:
+            self._bulk = adbc.connect(self._conninfo)
+        try:
+            with self._bulk.cursor() as cursor:
+                cursor.adbc_ingest(table, _for_binary_copy(batch, types), mode="append", db_schema_name=schema)
+            self._bulk.commit()
+        except adbc.Error as exc:
+            self._bulk.rollback()
+            log.info("Binary COPY into %s.%s refused (%s); loading the batch as CSV instead.", schema, table, exc)
+            return False
         return True
 
     def _copy(self, into: exp.Table, batch: pa.Table, types: dict[str, ColumnType]) -> None:
@@ -250,6 +278,9 @@ class PostgresWriter:
         self.execute(sql.drop_table(None, STAGE, dialect=self.dialect))
 
     def close(self) -> None:
+        if self._bulk is not None:
+            self._bulk.close()
+            self._bulk = None
         if not self.conn.closed:
             self.conn.rollback()
             self.conn.close()
@@ -489,6 +520,29 @@ def _metadata_stage_type(name: str) -> ColumnType:
     return ColumnType.TEXT  # _airbyte_raw_id, and _airbyte_meta as JSON text that the apply statement parses
 
 
+def _for_binary_copy(batch: pa.Table, types: dict[str, ColumnType]) -> pa.Table:
+    """Ready for binary COPY: JSON text as jsonb's binary form (a version byte, 1, then the text),
+    and no U+0000, which PostgreSQL text and jsonb cannot hold."""
+    columns = []
+    for name, column in zip(batch.column_names, batch.columns, strict=True):
+        if pa.types.is_string(column.type):
+            json = types.get(name) == ColumnType.JSON
+            column = _without_nul(column, json=json)
+            if json:
+                empty = pa.scalar(b"", pa.binary())
+                version = pa.scalar(b"\x01", pa.binary())
+                column = pc.binary_join_element_wise(version, column.cast(pa.binary()), empty)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=batch.column_names)
+
+
+def _without_nul(column: Any, *, json: bool) -> Any:
+    pattern = "\\u0000" if json else "\x00"
+    if pc.any(pc.match_substring(column, pattern)).as_py():
+        return pc.replace_substring(column, pattern, "")
+    return column
+
+
 def _for_copy(batch: pa.Table, types: dict[str, ColumnType]) -> pa.Table:
     """Ready for CSV: UTC timestamps as plain UTC wall-clock values (the session's time zone is UTC;
     Arrow formats zoned timestamps ~50x slower), and no U+0000, which PostgreSQL text and jsonb
@@ -498,8 +552,6 @@ def _for_copy(batch: pa.Table, types: dict[str, ColumnType]) -> pa.Table:
         if pa.types.is_timestamp(column.type) and column.type.tz is not None:
             column = column.cast(pa.timestamp(column.type.unit))
         elif pa.types.is_string(column.type):
-            pattern = "\\u0000" if types.get(name) == ColumnType.JSON else "\x00"
-            if pc.any(pc.match_substring(column, pattern)).as_py():
-                column = pc.replace_substring(column, pattern, "")
+            column = _without_nul(column, json=types.get(name) == ColumnType.JSON)
         columns.append(column)
     return pa.Table.from_arrays(columns, names=batch.column_names)
