@@ -3,6 +3,7 @@ typing, the three destination modes, schema evolution, state ordering, abort, ed
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -493,3 +494,64 @@ def test_append_dedup_tables_get_a_key_index_in_postgres(engine: Engine) -> None
         ("x", 2),
         ("y", 3),
     ]
+
+
+def test_json_text_and_odd_characters_land_by_the_bulk_path(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    """Raw lines of a stream with a JSON column: typed per record, loaded straight into the table
+    (PostgreSQL: binary COPY, jsonb in its binary form); U+0000, which PostgreSQL cannot store, is
+    dropped there; quotes, tabs, newlines and non-ASCII text survive."""
+    schema = {"type": "object", "properties": {"id": {"type": "integer"}, "v": {"type": "string"},
+                                               "j": {"type": "object"}}}  # fmt: skip
+    s = stream(schema=schema)
+    caplog.set_level(logging.INFO, logger="dalgo.ingestion.loader.writers")
+    writer = engine.writer()
+    loader = Loader(writer, schema=engine.schema, streams=[s], on_state=lambda _: None, batch_rows=2)
+    values = ['tab\there, "quoted"\nnew line', "nul\x00byte", "हिन्दी ✓", ""]
+    for i, v in enumerate(values):
+        record = {"stream": "households", "data": {"id": i, "v": v, "j": {"k": [i, v], "n": None}}, "emitted_at": 1}
+        loader.feed_line(orjson.dumps({"type": "RECORD", "record": record}))
+    loader.finish()
+    writer.close()
+    rows = engine.rows(f"SELECT id, v, j FROM {engine.q('households')} ORDER BY id")
+    landed = [values[0], "nulbyte" if engine.kind == "postgres" else "nul\x00byte", values[2], values[3]]
+    assert [(r[0], r[1]) for r in rows] == list(enumerate(landed))
+    assert [engine.json(r[2]) for r in rows] == [{"k": [i, v], "n": None} for i, v in enumerate(landed)]
+    assert "refused" not in caplog.text  # PostgreSQL took every batch by binary COPY
+
+
+def test_postgres_tables_of_another_shape_still_load(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    """A table an older tool created (int4, varchar(n), timestamp columns): the batch's types match
+    the table's as the loader sees them, yet binary COPY refuses some; those batches go by CSV."""
+    if engine.kind != "postgres":
+        pytest.skip("PostgreSQL's binary COPY")
+    with psycopg.connect(engine.target, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{engine.schema}"')
+        conn.execute(
+            f"CREATE TABLE {engine.q('households')} (id integer, v varchar(20), _airbyte_raw_id varchar(36), "
+            "_airbyte_extracted_at timestamptz, _airbyte_meta jsonb, _airbyte_generation_id integer)"
+        )
+    with caplog.at_level(logging.INFO, logger="dalgo.ingestion.loader.writers"):
+        load(engine, [stream()], [rec({"id": i, "v": f"v{i}"}) for i in range(3)])
+    assert engine.rows(f"SELECT id, v FROM {engine.q('households')} ORDER BY id") == [(0, "v0"), (1, "v1"), (2, "v2")]
+    assert "Binary COPY" in caplog.text and "refused" in caplog.text
+
+
+def test_a_failed_write_surfaces_at_the_next_checkpoint_and_its_state_is_never_passed(engine: Engine) -> None:
+    """Batches load in a write thread while the next is parsed: a write that fails is raised in the
+    loader's thread at the next flush, checkpoint or finish, and no state after it is passed on."""
+    if engine.kind != "postgres":
+        pytest.skip("a CHECK constraint makes the write fail")
+    load(engine, [stream()], [rec({"id": 1, "v": "a"})])
+    with psycopg.connect(engine.target, autocommit=True) as conn:
+        conn.execute(f"ALTER TABLE {engine.q('households')} ADD CONSTRAINT positive CHECK (id > 0)")
+    writer = engine.writer()
+    states: list[State] = []
+    loader = Loader(writer, schema=engine.schema, streams=[stream()], on_state=states.append, batch_rows=2)
+    loader.feed(rec({"id": -1, "v": "refused"}))
+    loader.feed(rec({"id": 2, "v": "b"}))  # a full batch: handed to the write thread
+    with pytest.raises(psycopg.errors.CheckViolation):
+        loader.feed(STATE)
+    loader.abort()
+    writer.close()
+    assert states == []
+    assert engine.rows(f"SELECT id, v FROM {engine.q('households')} ORDER BY id") == [(1, "a")]
