@@ -512,7 +512,12 @@ def test_json_text_and_odd_characters_land_by_the_bulk_path(engine: Engine, capl
         loader.feed_line(orjson.dumps({"type": "RECORD", "record": record}))
     loader.finish()
     writer.close()
-    rows = engine.rows(f"SELECT id, v, j FROM {engine.q('households')} ORDER BY id")
+    rows = engine.rows(
+        f"SELECT id, v, j, _airbyte_extracted_at, _airbyte_meta FROM {engine.q('households')} ORDER BY id"
+    )
+    assert {(r[3].isoformat(), str(engine.json(r[4]))) for r in rows} == {
+        ("1970-01-01T00:00:00.001000+00:00", "{'changes': [], 'sync_id': None}")
+    }
     landed = [values[0], "nulbyte" if engine.kind == "postgres" else "nul\x00byte", values[2], values[3]]
     assert [(r[0], r[1]) for r in rows] == list(enumerate(landed))
     assert [engine.json(r[2]) for r in rows] == [{"k": [i, v], "n": None} for i, v in enumerate(landed)]
