@@ -7,6 +7,7 @@ docs, cited where each is defined."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import uuid
@@ -14,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 import httpx
 from cryptography.exceptions import InvalidSignature
@@ -197,6 +198,22 @@ class Faults:
         if fault.after_work:
             work()
         return fault.answer(request)
+
+    def route(
+        self,
+        request: httpx.Request,
+        path: str,
+        routes: list[tuple[str, str, str, Callable[..., httpx.Response]]],
+    ) -> httpx.Response | None:
+        """A fake's routing table, (method, path pattern, kind, handler): the answer of the first
+        route that matches `path` (handler(request, *the pattern's groups, URL-decoded)), through
+        `handle`; None when no route matches."""
+        for method, pattern, kind, handler in routes:
+            match = re.fullmatch(pattern, path)
+            if request.method == method and match:
+                groups = [unquote(g) for g in match.groups()]
+                return self.handle(kind, request, functools.partial(handler, request, *groups))
+        return None
 
 
 # --- Google's resumable upload protocol ------------------------------------------------------------

@@ -240,7 +240,7 @@ class PostgresWriter:
         first; the COPY commits on its own, so the batch's rows still appear all at once. Exact
         decimals (text in the batch) and any batch the binary path refuses (a column of a type it
         cannot write, e.g. in a table an older tool created) go by CSV in this transaction."""
-        columns = {**_stage_types(batch, types), META: ColumnType.JSON}  # the table's _airbyte_meta is JSON
+        columns = _stage_types(batch, types)
         if ColumnType.NUMERIC not in columns.values():
             self.conn.commit()
             if self._binary_copy(batch, columns, schema=schema, table=table):
@@ -517,7 +517,9 @@ def _metadata_stage_type(name: str) -> ColumnType:
         return ColumnType.TIMESTAMPTZ
     if name in (sql.SEQ, GENERATION_ID):
         return ColumnType.BIGINT
-    return ColumnType.TEXT  # _airbyte_raw_id, and _airbyte_meta as JSON text that the apply statement parses
+    if name == META:
+        return ColumnType.JSON  # JSON text, as the table's column (BigQuery stages JSON as STRING)
+    return ColumnType.TEXT  # _airbyte_raw_id
 
 
 def _for_binary_copy(batch: pa.Table, types: dict[str, ColumnType]) -> pa.Table:

@@ -23,7 +23,6 @@ statement as DuckDB does, or still behaves as documented; that needs a real proj
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import re
@@ -32,7 +31,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import duckdb
 import httpx
@@ -162,11 +160,9 @@ class FakeBigQuery:
             ("GET", rf"{API}{p}/datasets/([^/]+)/tables/([^/]+)", "tables.get", self.get_table),
             ("DELETE", rf"{API}{p}/datasets/([^/]+)/tables/([^/]+)", "tables.delete", self.delete_table),
         ]
-        for method, pattern, kind, route in routes:
-            match = re.fullmatch(pattern, request.url.path)
-            if request.method == method and match:
-                groups = [unquote(g) for g in match.groups()]
-                return self.faults.handle(kind, request, functools.partial(route, request, *groups))
+        answer = self.faults.route(request, request.url.path, routes)
+        if answer is not None:
+            return answer
         return httpx.Response(404, json=error_body(404, f"Not found: {request.url.path}", "notFound", "NOT_FOUND"))
 
     def token(self, request: httpx.Request) -> httpx.Response:

@@ -711,29 +711,21 @@ class BigQueryClient:
         method: str,
         path: str,
         *,
-        params: dict[str, Any] | None = None,
-        json_body: dict[str, Any] | None = None,
-        timeout: float | None = None,
-        base_url: str | None = None,
-        content: bytes | None = None,
-        content_type: str | None = None,
-        headers: dict[str, str] | None = None,
         idempotent: bool | None = None,
         deadline: float | None = None,
+        **request: Any,
     ) -> tuple[httpx.Response, dict[str, Any]]:
-        """An authenticated BigQuery call (`_api_once`). A request that is safe to repeat (GET and
-        DELETE, or as `idempotent` says) is retried under the client's RetryPolicy, within `deadline`
-        (a time.monotonic() value) too, when it gets no answer or a transient error; the last answer
-        is returned (or the last _NoAnswer raised) when tries or time run out."""
+        """An authenticated BigQuery call (`_api_once`, which takes `request`). A request that is
+        safe to repeat (GET and DELETE, or as `idempotent` says) is retried under the client's
+        RetryPolicy, within `deadline` (a time.monotonic() value) too, when it gets no answer or a
+        transient error; the last answer is returned (or the last _NoAnswer raised) when tries or
+        time run out."""
         safe = method in SAFE_METHODS if idempotent is None else idempotent
         backoff = _Backoff(self.retry, deadline=deadline)
         what = f"{method} {path}"
         while True:
             try:
-                response, body = self._api_once(
-                    method, path, params=params, json_body=json_body, timeout=timeout, base_url=base_url,
-                    content=content, content_type=content_type, headers=headers,
-                )  # fmt: skip
+                response, body = self._api_once(method, path, **request)
             except _NoAnswer as exc:
                 if safe and backoff.again(what, exc.detail):
                     continue
@@ -788,7 +780,7 @@ class BigQueryClient:
         status = response.status_code
         if status == 401:
             raise WarehouseAuthFailed(f"BigQuery did not accept the service account's credentials: {message}")
-        if status >= 500 or status == 429 or reasons & RETRY_REASONS:
+        if retryable(response):
             raise WarehouseUnreachable(f"BigQuery is temporarily unavailable (HTTP {status}): {message}")
         if "timeout" in reasons:
             raise QueryTimeout(f"BigQuery stopped the query: {message}")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import functools
 import json
 import logging
 import re
@@ -176,10 +175,9 @@ class FakeBigQuery:
             ("GET", rf"/projects/{PROJECT}/queries/([^/]+)", "jobs.getQueryResults", self.get_query_results),
             ("POST", rf"/projects/{PROJECT}/jobs/([^/]+)/cancel", "jobs.cancel", self.cancel),
         ]
-        for method, pattern, kind, route in routes:
-            match = re.fullmatch(pattern, path)
-            if request.method == method and match:
-                return self.faults.handle(kind, request, functools.partial(route, request, *match.groups()))
+        answer = self.faults.route(request, path, routes)
+        if answer is not None:
+            return answer
         return httpx.Response(
             404, json=error_body(404, f"Not found: Project {path.split('/')[2]}", "notFound", "NOT_FOUND")
         )
