@@ -232,7 +232,10 @@ class Loader:
     def _buffer_line(self, stream: _Stream, line: bytes) -> None:
         stream.lines.append(line)
         stream.buffered_bytes += len(line)
-        if len(stream.lines) + len(stream.datas) >= self.batch_rows or stream.buffered_bytes >= self.batch_bytes:
+        self._flush_if_full(stream)
+
+    def _flush_if_full(self, stream: _Stream) -> None:
+        if stream.buffered >= self.batch_rows or stream.buffered_bytes >= self.batch_bytes:
             self._flush(stream)
 
     def _add(self, stream_name: str, data: dict[str, Any], emitted_at: int, size: int | None) -> None:
@@ -246,8 +249,7 @@ class Loader:
         stream.datas.append(data)
         stream.emitted_at.append(emitted_at)
         stream.buffered_bytes += size
-        if len(stream.datas) >= self.batch_rows or stream.buffered_bytes >= self.batch_bytes:
-            self._flush(stream)
+        self._flush_if_full(stream)
 
     def _checkpoint(self, state: State) -> None:
         self._pending_states.append(state)

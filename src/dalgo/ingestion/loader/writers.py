@@ -70,9 +70,10 @@ class WarehouseWriter(Protocol):
     def unstage(self) -> None: ...
 
     def insert(self, batch: pa.Table, types: dict[str, ColumnType], *, schema: str, table: str) -> bool:
-        """Load the batch straight into the table, inside the current transaction, when the writer
-        has a bulk path for that (the loader calls it only when every column of the batch has the
-        table's type). False: it has none, stage and apply instead."""
+        """Load the batch straight into the table when the writer has a bulk path for that (the
+        loader calls it only when every column of the batch has the table's type); the batch's rows
+        appear at once when the loader commits, or earlier (PostgreSQL commits the transaction's DDL,
+        then COPYs and commits on its own connection). False: no such path, stage and apply instead."""
         ...
 
     def close(self) -> None: ...
