@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 
 EDGY_PATH = Path(__file__).parent / "edgy"
+EDGY_VERSION = tomllib.loads((EDGY_PATH / "pyproject.toml").read_text())["project"]["version"]  # what pip installs
 
 
 class LogSink:

@@ -61,7 +61,8 @@ def _custom_spec(package: str) -> ConnectorSpec:
     env = connector_env_custom(package)
     spec = ConnectorRunner(env).spec()
     docs = str(spec.get("documentationUrl") or "")
-    entry = CatalogEntry(name=f"Custom: {package}", slug=CUSTOM_CONNECTOR, package=package, version=env.version,
+    version = env.version[: Source._meta.get_field("version").max_length]  # what pip installed, else "custom"
+    entry = CatalogEntry(name=f"Custom: {package}", slug=CUSTOM_CONNECTOR, package=package, version=version,
                          category="custom", summary="Custom", docs_url=docs, favourite_rank=None)  # fmt: skip
     return ConnectorSpec(entry=entry, spec=spec)
 
@@ -189,7 +190,8 @@ def source_update(
 ) -> Source:
     """Validate against the connector's spec, run its check, then save. A custom source may name a new
     `package`: it is installed and the config validated and checked against its spec before anything
-    is saved; the streams discovered with the old package are forgotten."""
+    is saved; the streams discovered with the old package are forgotten. A custom source's version
+    becomes the one installed and checked now (what pip installed, see `connector_env_custom`)."""
     source = source_get(org=org, source_id=source_id)
     name = name_checked(name, model=Source, org=org, exclude_id=source.pk)
     new_package = package is not None and package.strip() != source.package
@@ -204,8 +206,9 @@ def source_update(
     before = {"package": source.package, "version": source.version} if new_package else None
     source.name, source.config, source.secrets = name, public, secrets
     source.last_checked_at, source.last_check_ok, source.last_check_message = timezone.now(), True, message
-    if new_package:
+    if new_package or source.connector_slug == CUSTOM_CONNECTOR:  # a custom one: the version just checked
         source.package, source.version = spec.entry["package"], spec.entry["version"]
+    if new_package:
         source.streams, source.discovered_at = [], None  # discovered with the old package: discover again
     return _save(source, actor=actor, action="source.update", before=before)
 

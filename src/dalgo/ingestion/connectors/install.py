@@ -5,6 +5,8 @@ requirement string or local path). An env is complete when it holds `dalgo-conne
 marker naming the command that runs the connector); it is built in a temporary sibling directory and
 renamed into place, so a failed or interrupted install leaves nothing half-installed. Concurrent first
 uses (threads or processes) serialise on an `flock` beside the env: the second waits, then reuses.
+A custom env's version is the one pip installed (read from the env's metadata after the install and
+kept in the marker), not part of its directory's name: the name decides when it is reinstalled.
 """
 
 from __future__ import annotations
@@ -13,22 +15,30 @@ import configparser
 import contextlib
 import fcntl
 import hashlib
+import importlib.metadata
+import logging
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
 
 from dalgo.ingestion.connectors.errors import ConnectorInstallFailed
 
+log = logging.getLogger(__name__)
+
 MARKER = "dalgo-connector.json"
+CUSTOM_VERSION = "custom"  # a custom requirement's version when the installed one cannot be read
 DEFAULT_PYTHON = "3.11"
 INSTALL_TIMEOUT_SECONDS = 900
 # Connectors whose pinned dependencies break on 3.11, measured here: airbyte-source-avni 0.1.1 pins
@@ -87,7 +97,10 @@ def connector_env(
 
 def connector_env_custom(spec: str, *, data_dir: Path | None = None, python: str | None = None) -> ConnectorEnv:
     """The env of a custom connector: a pip requirement string or a local path (reinstalled when any
-    of its files' mtime changes)."""
+    of its files' mtime changes). Its `version` is the one pip installed of the distribution the
+    requirement names (`airbyte-source-foo==1.2.3`, `name @ file:///...`, a wheel's or sdist's file
+    name), else of the distribution that provides the connector's command (a directory, a URL). When
+    neither can be read it is "custom" (`local-<stamp>` for a path) and the reason is logged."""
     spec = spec.strip()
     if not spec:
         raise ConnectorInstallFailed("The custom connector is empty.")
@@ -97,13 +110,45 @@ def connector_env_custom(spec: str, *, data_dir: Path | None = None, python: str
         local = local.resolve()
         stamp = hashlib.sha256(str(_tree_mtime(local)).encode()).hexdigest()[:8]
         name, requirement, package, version = f"custom-{digest}-{stamp}", str(local), local.name, f"local-{stamp}"
+        distribution = _file_distribution(local) if local.is_file() else None
     else:
         if spec.startswith("-"):
             raise ConnectorInstallFailed("A custom connector must be a requirement or a path, not an option.")
-        name, requirement, package, version = f"custom-{digest}", spec, spec, "custom"
+        name, requirement, package, version = f"custom-{digest}", spec, spec, CUSTOM_VERSION
+        distribution = _requirement_distribution(spec)
     return _ensure(
-        connectors_root(data_dir) / name, requirement=requirement, package=package, version=version, python=python
+        connectors_root(data_dir) / name,
+        requirement=requirement,
+        package=package,
+        version=version,
+        python=python,
+        installed_version=_InstalledVersion(distribution=distribution),
     )
+
+
+@dataclass(frozen=True)
+class _InstalledVersion:
+    """Asks `_ensure` to read the env's version from what pip installed (custom connectors)."""
+
+    distribution: str | None  # the distribution the requirement names, when it names one
+
+
+def _requirement_distribution(spec: str) -> str | None:
+    """The distribution a PEP 508 requirement names (None for a bare URL or anything unparsable)."""
+    try:
+        return Requirement(spec).name
+    except InvalidRequirement:
+        return None
+
+
+def _file_distribution(path: Path) -> str | None:
+    """The distribution a wheel's or sdist's file name names (None for any other file)."""
+    with contextlib.suppress(InvalidWheelFilename, InvalidSdistFilename):
+        if path.name.endswith(".whl"):
+            return str(parse_wheel_filename(path.name)[0])
+        if path.name.endswith((".tar.gz", ".zip")):
+            return str(parse_sdist_filename(path.name)[0])
+    return None
 
 
 def _tree_mtime(path: Path) -> int:
@@ -128,21 +173,60 @@ def _locked(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _load(path: Path, *, package: str, version: str) -> ConnectorEnv | None:
+def _load(
+    path: Path, *, package: str, version: str, installed_version: _InstalledVersion | None = None
+) -> ConnectorEnv | None:
     try:
         marker = orjson.loads((path / MARKER).read_bytes())
     except (OSError, orjson.JSONDecodeError):
         return None
+    if installed_version is not None:
+        if "version_from" in marker:
+            version = str(marker.get("version") or version)
+        else:  # installed before custom versions were read: read it now, once
+            marker = _marker_upgraded(path, marker, fallback=version, installed_version=installed_version)
+            version = str(marker["version"])
     command = tuple(str(path / part) if part.startswith("bin/") else part for part in marker["command"])
     return ConnectorEnv(path=path, package=marker.get("package", package), version=version, command=command)
 
 
-def _ensure(final: Path, *, requirement: str, package: str, version: str, python: str | None) -> ConnectorEnv:
-    ready = _load(final, package=package, version=version)
+def _marker_upgraded(
+    path: Path, marker: dict[str, object], *, fallback: str, installed_version: _InstalledVersion
+) -> dict[str, object]:
+    """The marker of a custom env written before its version was read, with the version pip installed
+    (or the fallback), saved back atomically (concurrent upgrades write the same content)."""
+    command = marker.get("command")
+    found = _installed_version(path, distribution=installed_version.distribution,
+                               command=command if isinstance(command, list) else [])  # fmt: skip
+    marker = {**marker, "version": found or fallback, "version_from": "installed" if found else "fallback"}
+    partial = path / f".{MARKER}.{os.getpid()}.{threading.get_ident()}"
+    try:
+        partial.write_bytes(orjson.dumps(marker))
+        os.replace(partial, path / MARKER)
+    except OSError as exc:  # a read-only env still reports the version; it is read again next time
+        log.warning("Could not save the connector version in %s: %s", path / MARKER, exc)
+        with contextlib.suppress(OSError):
+            partial.unlink()
+    return marker
+
+
+def _ensure(
+    final: Path,
+    *,
+    requirement: str,
+    package: str,
+    version: str,
+    python: str | None,
+    installed_version: _InstalledVersion | None = None,
+) -> ConnectorEnv:
+    """The env at `final`, installed under its lock unless complete. With `installed_version`, the
+    env's version is read from what pip installed (`version` is the fallback)."""
+    ready = _load(final, package=package, version=version, installed_version=installed_version)
     if ready:
         return ready
     with _locked(final.parent / f".{final.name}.lock"):
-        ready = _load(final, package=package, version=version)  # another process installed it meanwhile
+        # another process installed it meanwhile
+        ready = _load(final, package=package, version=version, installed_version=installed_version)
         if ready:
             return ready
         if final.exists():  # no marker: a leftover of a crash before rename cannot happen; be safe anyway
@@ -151,14 +235,16 @@ def _ensure(final: Path, *, requirement: str, package: str, version: str, python
         temp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
         try:
             relative = _install(temp, requirement=requirement, package=package, python=python)
-            (temp / MARKER).write_bytes(
-                orjson.dumps({"package": package, "version": version, "requirement": requirement, "command": relative})
-            )
+            marker = {"package": package, "version": version, "requirement": requirement, "command": relative}
+            if installed_version is not None:
+                found = _installed_version(temp, distribution=installed_version.distribution, command=relative)
+                marker.update(version=found or version, version_from="installed" if found else "fallback")
+            (temp / MARKER).write_bytes(orjson.dumps(marker))
             os.rename(temp, final)
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
             raise
-    env = _load(final, package=package, version=version)
+    env = _load(final, package=package, version=version, installed_version=installed_version)
     assert env is not None
     return ConnectorEnv(
         path=env.path,
@@ -221,8 +307,12 @@ def _resolve_python(request: str) -> str:
     return str(candidates[-1]) if candidates else request
 
 
+def _site_packages(venv: Path) -> Path | None:
+    return next(iter(sorted(venv.glob("lib/python*/site-packages"))), None)
+
+
 def _entry_point(venv: Path, *, package: str) -> list[str]:
-    site = next(iter(sorted(venv.glob("lib/python*/site-packages"))), None)
+    site = _site_packages(venv)
     if site is None:
         raise ConnectorInstallFailed(f"{package}: the virtualenv has no site-packages.")
     wanted = _normalise(package)
@@ -249,3 +339,50 @@ def _entry_point(venv: Path, *, package: str) -> list[str]:
 
 def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _installed_version(venv: Path, *, distribution: str | None, command: Sequence[str]) -> str | None:
+    """The version pip installed in `venv` of `distribution`, else of the distribution providing the
+    connector's `command` (env-relative: `bin/<script>` or `-m <module>`). Read from the env's
+    dist-info metadata (what the env's own `importlib.metadata` reads): no process, no network. None,
+    with the reason logged, when it cannot be read; never an install failure."""
+    try:
+        site = _site_packages(venv)
+        if site is None:
+            raise LookupError("the virtualenv has no site-packages")
+        dists = list(importlib.metadata.distributions(path=[str(site)]))
+        chosen = None
+        if distribution:
+            wanted = _normalise(distribution)
+            chosen = next((d for d in dists if _normalise(d.metadata["Name"] or "") == wanted), None)
+        if chosen is None:
+            chosen = _command_distribution(dists, command)
+        if chosen is None:
+            raise LookupError(
+                f"no installed distribution is named {distribution!r} or provides {' '.join(command[1:])!r}"
+            )
+        version = (chosen.version or "").strip()
+        if not _VERSION_RE.match(version):
+            raise LookupError(f"{chosen.metadata['Name']} has no usable version ({version!r})")
+        return version
+    except Exception as exc:  # noqa: BLE001  (any failure here only costs the version)
+        log.warning("Could not read the installed version of the connector in %s: %s", venv, exc)
+        return None
+
+
+def _command_distribution(
+    dists: list[importlib.metadata.Distribution], command: Sequence[str]
+) -> importlib.metadata.Distribution | None:
+    """The distribution whose console script (`bin/<script>`) or module (`-m <module>`) runs the connector."""
+    parts = list(command)
+    if len(parts) > 1 and parts[1].startswith("bin/"):
+        script = parts[1].removeprefix("bin/")
+        for dist in dists:
+            if any(ep.name == script for ep in dist.entry_points.select(group="console_scripts")):
+                return dist
+    elif "-m" in parts[:-1]:
+        main = f"{parts[parts.index('-m') + 1]}/__main__.py"
+        for dist in dists:
+            if any(str(file) == main for file in dist.files or ()):
+                return dist
+    return None

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from dalgo.core.models import AuditEvent
 from dalgo.ingestion.models import Source
-from tests.connectors.support import EDGY_PATH
+from tests.connectors.support import EDGY_PATH, EDGY_VERSION
 from tests.fixtures import TwoOrgs
 
 pytestmark = pytest.mark.django_db
@@ -166,7 +167,7 @@ def _unchanged(source: dict[str, Any]) -> Source:
 def test_custom_source_changes_package(two_orgs: TwoOrgs, edgy_source: dict[str, Any], tiny_path: Path) -> None:
     admin = two_orgs.as_role("admin")
     url = f"/api/sources/{edgy_source['id']}"
-    assert edgy_source["version"].startswith("local-")
+    assert edgy_source["version"] == EDGY_VERSION  # what pip installed from the local path
 
     # The same package (as the edit form sends it) is no change: nothing installed, streams kept.
     same = admin.put_json(url, {"name": "Mine", "config": {"api_key": "********"}, "package": f" {EDGY_PATH} "})
@@ -179,7 +180,7 @@ def test_custom_source_changes_package(two_orgs: TwoOrgs, edgy_source: dict[str,
     assert changed.status_code == 200, changed.content
     body = changed.json()
     assert body["package"] == str(tiny_path)
-    assert body["version"].startswith("local-") and body["version"] != edgy_source["version"]
+    assert body["version"] == "0.2.0"  # tiny's, as pip installed it
     assert body["connector_name"] == f"Custom: {tiny_path}"
     assert body["config"] == {"api_key": "********", "region": "us"}
     assert body["last_check_ok"] is True
@@ -282,3 +283,31 @@ def test_only_source_editors_change_the_package(
     allowed = two_orgs.as_role("super-admin").put_json(url, body)
     assert allowed.status_code == 200, allowed.content
     assert allowed.json()["package"] == str(tiny_path)
+
+
+def test_a_custom_requirement_reports_the_version_pip_installed(two_orgs: TwoOrgs, settings: Any) -> None:
+    """A custom connector given as a pip requirement shows the installed version, not "custom"."""
+    settings.DALGO_CUSTOM_CONNECTORS = True
+    admin = two_orgs.as_role("admin")
+    requirement = f"airbyte-source-edgy @ {EDGY_PATH.as_uri()}"
+    spec = admin.get(f"/api/connectors/custom/spec?package={quote(requirement)}")
+    assert spec.status_code == 200, spec.content
+    assert (spec.json()["package"], spec.json()["version"]) == (requirement, EDGY_VERSION)
+    body = {"connector": "custom", "package": requirement, "name": "Required", "config": {"api_key": EDGY_KEY}}
+    created = admin.post("/api/sources", body)
+    assert created.status_code == 201, created.content
+    assert created.json()["version"] == EDGY_VERSION
+    assert Source.objects.get(pk=created.json()["id"]).version == EDGY_VERSION
+    listed = {s["id"]: s["version"] for s in admin.get("/api/sources").json()}
+    assert listed[created.json()["id"]] == EDGY_VERSION
+
+
+def test_saving_a_custom_source_records_its_installed_version(two_orgs: TwoOrgs, edgy_source: dict[str, Any]) -> None:
+    """A source saved while custom versions read "custom" gets the installed version on its next save."""
+    Source.objects.filter(pk=edgy_source["id"]).update(version="custom")
+    admin = two_orgs.as_role("admin")
+    saved = admin.put_json(f"/api/sources/{edgy_source['id']}", {"name": "Mine", "config": {"api_key": "********"}})
+    assert saved.status_code == 200, saved.content
+    assert saved.json()["version"] == EDGY_VERSION
+    source = Source.objects.get(pk=edgy_source["id"])
+    assert source.version == EDGY_VERSION and source.discovered_at is not None  # same package: streams kept
