@@ -387,12 +387,12 @@ def measure_loader(conninfo: str, rows: int) -> tuple[float, float, float]:
     from dalgo.ingestion.protocol import DestinationMode
 
     started = time.perf_counter()
-    lines, payload, landed = synthetic(rows)
-    print(f"(d) generated {rows:,} RECORD lines ({sum(map(len, lines)) / 1e6:.0f} MB) in "
+    output, payload, landed = synthetic(rows)
+    print(f"(d) generated {rows:,} RECORD lines ({len(output) / 1e6:.0f} MB) in "
           f"{time.perf_counter() - started:.1f} s")  # fmt: skip
     raw_s = raw_copy(conninfo, payload)
     landed_s = raw_copy(conninfo, landed, LANDED_COLUMNS)
-    loader_s = run_loader(lambda: PostgresWriter(conninfo), lines, DestinationMode.APPEND, "d_append")
+    loader_s = run_loader(lambda: PostgresWriter(conninfo), output, DestinationMode.APPEND, "d_append")
     return raw_s, landed_s, loader_s
 
 
@@ -497,7 +497,7 @@ def run(args: argparse.Namespace, work: Path, failures: list[str]) -> None:
             print(f"{'raw COPY CSV -> PostgreSQL (baseline)':58} {raw_s:8.1f} {n / raw_s:9,.0f}")
             print(f"{'raw COPY CSV of the rows as landed (+ 4 metadata columns)':58} {landed_s:8.1f} "
                   f"{n / landed_s:9,.0f}  ({raw_s / landed_s:.2f} of the baseline: the floor)")  # fmt: skip
-            print(f"{'loader.feed_line -> PostgreSQL (append)':58} {loader_s:8.1f} {n / loader_s:9,.0f}")
+            print(f"{'loader -> PostgreSQL (append)':58} {loader_s:8.1f} {n / loader_s:9,.0f}")
             print(f"(d) loader/raw COPY {ratio:5.2f}  goal >= 0.5   {verdict(ratio >= 0.5)}")
         except Exception:
             failures.append("(d)")

@@ -1,5 +1,6 @@
-"""Loader throughput: N synthetic RECORD lines through `Loader.feed_line` (routed by prefix, typed
-per batch by pyarrow's JSON reader, loaded by a write thread: DuckDB Arrow insert, PostgreSQL binary
+"""Loader throughput: N synthetic RECORD lines, read in 64 KB chunks as from the connector's pipe,
+framed by the runner's `protocol.frames` (runs of one stream's lines, routed by their prefix) into
+the loader (typed per batch by pyarrow's JSON reader, loaded by a write thread: DuckDB Arrow insert, PostgreSQL binary
 COPY straight into the table for append, COPY into staging + MERGE for dedup) against a raw `COPY`
 of the same rows as CSV bytes into PostgreSQL, measured in the same run. Also shown: a raw COPY of
 the rows as they land (the data plus `_airbyte_raw_id`, `_airbyte_extracted_at`, `_airbyte_meta`,
@@ -27,7 +28,7 @@ import orjson
 import psycopg
 
 from dalgo.ingestion.loader import DuckDBWriter, Loader, PostgresWriter
-from dalgo.ingestion.protocol import ConfiguredStream, DestinationMode, SyncMode
+from dalgo.ingestion.protocol import ConfiguredStream, DestinationMode, RawRecords, SyncMode, frames
 
 DB = "dalgo_bench_loader"
 SERVER = "host=127.0.0.1 port=5432 user=postgres"
@@ -47,9 +48,9 @@ SCHEMA = {
 VILLAGES = ["Nandgaon", "Shirur", "Wadgaon", "Pimpri", "Khed"]
 
 
-def synthetic(rows: int) -> tuple[list[bytes], bytes, bytes]:
-    """RECORD lines, the same rows as CSV (the raw COPY baseline), and as CSV with the metadata
-    columns the loader adds (raw id, extraction time, meta, generation)."""
+def synthetic(rows: int) -> tuple[bytes, bytes, bytes]:
+    """RECORD lines as a connector writes them, the same rows as CSV (the raw COPY baseline), and as
+    CSV with the metadata columns the loader adds (raw id, extraction time, meta, generation)."""
     lines: list[bytes] = []
     out, landed = io.StringIO(), io.StringIO()
     writer, landed_writer = csv.writer(out), csv.writer(landed)
@@ -66,11 +67,11 @@ def synthetic(rows: int) -> tuple[list[bytes], bytes, bytes]:
             "notes": "" if i % 5 else 'needs follow-up, "urgent"',
         }
         message = {"type": "RECORD", "record": {"stream": "households", "data": data, "emitted_at": 1_700_000_000_000}}
-        lines.append(orjson.dumps(message))
+        lines.append(orjson.dumps(message, option=orjson.OPT_APPEND_NEWLINE))
         row = ["" if v is None else v for v in data.values()]
         writer.writerow(row)
         landed_writer.writerow([*row, uuid.uuid4(), "2023-11-14 22:13:20.000", meta, 0])
-    return lines, out.getvalue().encode(), landed.getvalue().encode()
+    return b"".join(lines), out.getvalue().encode(), landed.getvalue().encode()
 
 
 def stream(mode: DestinationMode) -> ConfiguredStream:
@@ -80,12 +81,19 @@ def stream(mode: DestinationMode) -> ConfiguredStream:
     )  # fmt: skip
 
 
-def run_loader(writer_factory: object, lines: list[bytes], mode: DestinationMode, schema: str) -> float:
+PIPE_READ = 1 << 16  # what one read of a connector's stdout pipe returns at most (Linux)
+
+
+def run_loader(writer_factory: object, output: bytes, mode: DestinationMode, schema: str) -> float:
     writer = writer_factory()  # type: ignore[operator]
     loader = Loader(writer, schema=schema, streams=[stream(mode)], on_state=lambda s: None)
     started = time.perf_counter()
-    for line in lines:
-        loader.feed_line(line)
+    reads = (output[i : i + PIPE_READ] for i in range(0, len(output), PIPE_READ))
+    for item in frames(reads):
+        if isinstance(item, RawRecords):
+            loader.feed(item)
+        else:
+            loader.feed_line(item)
     loader.finish()
     elapsed = time.perf_counter() - started
     writer.close()
@@ -125,8 +133,8 @@ def main() -> None:
     args = parser.parse_args()
     rows = args.rows
     t0 = time.perf_counter()
-    lines, payload, landed = synthetic(rows)
-    print(f"generated {rows:,} RECORD lines ({sum(map(len, lines)) / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s")
+    output, payload, landed = synthetic(rows)
+    print(f"generated {rows:,} RECORD lines ({len(output) / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s")
     with psycopg.connect(f"{SERVER} dbname=postgres", autocommit=True) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {DB}")
         admin.execute(f"CREATE DATABASE {DB}")
@@ -138,10 +146,12 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "bench.duckdb"
             for mode in (DestinationMode.APPEND, DestinationMode.APPEND_DEDUP):
-                results[f"loader -> DuckDB ({mode})"] = run_loader(lambda: DuckDBWriter(path), lines, mode, f"b_{mode}")
+                results[f"loader -> DuckDB ({mode})"] = run_loader(
+                    lambda: DuckDBWriter(path), output, mode, f"b_{mode}"
+                )
         for mode in (DestinationMode.APPEND, DestinationMode.APPEND_DEDUP):
             results[f"loader -> PostgreSQL ({mode})"] = run_loader(
-                lambda: PostgresWriter(conninfo), lines, mode, f"b_{mode}"
+                lambda: PostgresWriter(conninfo), output, mode, f"b_{mode}"
             )
     finally:
         with psycopg.connect(f"{SERVER} dbname=postgres", autocommit=True) as admin:

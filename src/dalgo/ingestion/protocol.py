@@ -5,6 +5,7 @@ CONTROL, SPEC, CONNECTION_STATUS and CATALOG variants)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -30,17 +31,19 @@ class Record:
 
 
 @dataclass(frozen=True)
-class RawRecord:
-    """A RECORD line as the connector wrote it, routed to its stream by its prefix alone; the loader
-    parses it with its whole batch (see `record_stream`)."""
+class RawRecords:
+    """Consecutive RECORD lines of one stream as the connector wrote them: `block` holds `count`
+    whole lines, each ending in a newline. The loader parses them with their batch (see `frames`)."""
 
     stream: str
-    line: bytes
+    block: bytes
+    count: int
 
 
 # How the Airbyte CDKs write a RECORD: orjson, compact; older ones json.dumps, with spaces. One
-# regular expression for both: a single C call per line (0.6 us here, against 1.2 us for prefix tests).
+# regular expression for both.
 _RECORD_PREFIX = re.compile(rb'\{"type": ?"RECORD", ?"record": ?\{"stream": ?"([^"\\]*)"')
+_RUN_ENDS: dict[bytes, re.Pattern[bytes]] = {}  # per record prefix: the first line that lacks it
 
 
 def record_stream(line: bytes) -> bytes | None:
@@ -49,6 +52,52 @@ def record_stream(line: bytes) -> bytes | None:
     lines are parsed in full."""
     match = _RECORD_PREFIX.match(line)
     return match.group(1) if match else None
+
+
+def frames(chunks: Iterable[bytes], *, route_records: bool = True) -> Iterator[RawRecords | bytes]:
+    """A connector's stdout, read in chunks of any size, as lines (bytes, newline included) and, with
+    `route_records`, runs of RECORD lines of one stream as RawRecords, found without a Python step
+    per line: the first line's prefix (`{"type":"RECORD","record":{"stream":"<name>"`, in the CDK's
+    layout) is matched, then one C-level search finds the first later line that does not start with
+    that prefix (a raw newline occurs only between messages: JSON escapes it inside strings). A run
+    ends at the end of a chunk's whole lines; a line split across chunks is joined first. Measured:
+    0.27 s for a million 240-byte lines in 64 KB chunks, against ~1.2 s to route them line by line.
+    Names that are not ASCII, or hold an escape, are left to the line parser."""
+    pending: list[bytes] = []  # the start of a line that has not ended yet
+    for chunk in chunks:
+        cut = chunk.rfind(b"\n") + 1
+        if not cut:
+            pending.append(chunk)
+            continue
+        whole = chunk if cut == len(chunk) else chunk[:cut]
+        if pending:
+            whole = b"".join([*pending, whole])
+            pending = []
+        if cut < len(chunk):
+            pending.append(chunk[cut:])
+        yield from _split(whole, route_records)
+    if pending:
+        yield from _split(b"".join(pending) + b"\n", route_records)
+
+
+def _split(data: bytes, route_records: bool) -> Iterator[RawRecords | bytes]:
+    """Whole lines (`data` ends with a newline) as runs of one stream's RECORD lines and other lines."""
+    position, size = 0, len(data)
+    while position < size:
+        match = _RECORD_PREFIX.match(data, position) if route_records else None
+        if match is not None and match.group(1).isascii():
+            prefix = data[position : match.end()]
+            run_end = _RUN_ENDS.get(prefix)
+            if run_end is None:
+                run_end = _RUN_ENDS.setdefault(prefix, re.compile(b"\n(?!" + re.escape(prefix) + b")"))
+            found = run_end.search(data, position)
+            end = found.end() if found is not None else size
+            block = data if position == 0 and end == size else data[position:end]
+            yield RawRecords(stream=match.group(1).decode(), block=block, count=block.count(b"\n"))
+        else:
+            end = data.find(b"\n", position) + 1 or size
+            yield data[position:end]
+        position = end
 
 
 @dataclass(frozen=True)
@@ -100,7 +149,7 @@ class Other:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
-Message = Record | RawRecord | State | Log | Trace | ControlConfig | Other
+Message = Record | RawRecords | State | Log | Trace | ControlConfig | Other
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any
 from dalgo.ingestion.connectors.runner import ConnectorRunner, LogCallback
 from dalgo.ingestion.loader import Loader, LoadStats
 from dalgo.ingestion.loader.writers import WarehouseWriter
-from dalgo.ingestion.protocol import ConfiguredStream, ControlConfig, Message, RawRecord, Record, State, Trace
+from dalgo.ingestion.protocol import ConfiguredStream, ControlConfig, Message, RawRecords, Record, State, Trace
 
 PROGRESS_EVERY_SECONDS = 1.0
 # Records buffered per stream before a batch loads: Python dicts take ~10x their JSON size, and at
@@ -50,10 +50,10 @@ class SyncProgress:
         return cls(streams={s.name: StreamProgress() for s in streams})
 
     def see(self, message: Message, size: int) -> None:
-        if isinstance(message, Record | RawRecord):
+        if isinstance(message, Record | RawRecords):
             stream = self.streams.get(message.stream)
             if stream is not None:
-                stream.records += 1
+                stream.records += message.count if isinstance(message, RawRecords) else 1
                 stream.bytes += size
                 if stream.status == "pending":
                     stream.status = "running"
@@ -125,8 +125,8 @@ def sync_streams(
     try:
         for message in messages:
             size = 0
-            if isinstance(message, RawRecord):
-                size = len(message.line)
+            if isinstance(message, RawRecords):
+                size = len(message.block)
                 loader.feed(message)
             elif isinstance(message, Record):
                 size = _approximate_size(message.data)
@@ -157,8 +157,8 @@ def sync_streams(
     return stats, progress
 
 
-_CHUNK = 500  # messages per hand-over between the reading thread and the loader
-_QUEUE_CHUNKS = 40  # at most this many chunks wait: ~20k messages
+_CHUNK = 500  # records per hand-over between the reading thread and the loader (a STATE or LOG: at once)
+_QUEUE_CHUNKS = 40  # at most this many chunks wait: ~20k records
 
 
 def _read_ahead(runner: ConnectorRunner, source: Iterator[Message]) -> Generator[Message, None, None]:
@@ -169,13 +169,20 @@ def _read_ahead(runner: ConnectorRunner, source: Iterator[Message]) -> Generator
 
     def pump() -> None:
         chunk: list[Message] = []
+        records = 0
         try:
             for message in source:
                 chunk.append(message)
-                if len(chunk) >= _CHUNK or not isinstance(message, RawRecord | Record):
+                if isinstance(message, RawRecords):
+                    records += message.count
+                elif isinstance(message, Record):
+                    records += 1
+                else:
+                    records = _CHUNK
+                if records >= _CHUNK:
                     if not _put(handoff, chunk, stop):
                         return
-                    chunk = []
+                    chunk, records = [], 0
             if chunk:
                 _put(handoff, chunk, stop)
             _put(handoff, None, stop)

@@ -2,8 +2,10 @@
 
 Each call starts the connector in its own process group (so a timeout or `cancel()` kills it and
 anything it spawned), passes config/catalog/state as 0600 files in a private temp dir deleted
-afterwards, reads stdout as binary lines (no line-length limit; orjson; non-UTF-8 decoded with
-replacement) and forwards LOG messages and stderr to `on_log(level, text)` with secrets redacted.
+afterwards, reads stdout in chunks framed into lines (no line-length limit; orjson; non-UTF-8
+decoded with replacement) and, for `read`, runs of RECORD lines handed on unparsed
+(`protocol.frames`), and forwards LOG messages and stderr to `on_log(level, text)` with secrets
+redacted.
 """
 
 from __future__ import annotations
@@ -35,11 +37,11 @@ from dalgo.ingestion.protocol import (
     Log,
     Message,
     Other,
-    RawRecord,
+    RawRecords,
     Record,
     State,
     Trace,
-    record_stream,
+    frames,
 )
 
 LogCallback = Callable[[str, str], None]
@@ -49,6 +51,7 @@ KILL_GRACE_SECONDS = 3.0
 MALFORMED_LINE = "The connector sent a line that is not a protocol message"
 MASK = "**********"
 _MAX_LOG_CHARS = 20_000
+_READ_SIZE = 1 << 20
 _SECRET_KEY_RE = re.compile(r"pass|token|secret|key|credential", re.IGNORECASE)
 _ENV_PASSTHROUGH = (
     "PATH",
@@ -250,10 +253,10 @@ class ConnectorRunner:
         raw_records: bool = False,
     ) -> Iterator[Message]:
         """Yields every message the connector sends (Log messages arrive redacted and were also given
-        to `on_log`; with `raw_records`, RECORD lines in the CDKs' layout arrive unparsed as RawRecord,
-        for the loader to parse by the batch). Raises ConnectorFailed after the process ends if it
-        reported a TRACE error, broke the protocol or exited non-zero; ConnectorTimeout /
-        ConnectorCancelled when stopped."""
+        to `on_log`; with `raw_records`, RECORD lines in the CDKs' layout arrive unparsed, runs of
+        one stream's lines as RawRecords, for the loader to parse by the batch). Raises
+        ConnectorFailed after the process ends if it reported a TRACE error, broke the protocol or
+        exited non-zero; ConnectorTimeout / ConnectorCancelled when stopped."""
         redactor = self._prepare(config, on_log=on_log)
         files: dict[str, Any] = {
             "config": config,
@@ -358,12 +361,11 @@ class ConnectorRunner:
             timer.daemon = True
             timer.start()
             try:
-                for line in proc.stdout:
-                    if not line.strip():
+                for line in frames(_chunks(proc.stdout), route_records=raw_records):
+                    if isinstance(line, RawRecords):
+                        yield line
                         continue
-                    routed = record_stream(line) if raw_records else None
-                    if routed is not None and routed.isascii():  # (other names: parsed, escapes and all)
-                        yield RawRecord(stream=routed.decode(), line=line)
+                    if not line.strip():
                         continue
                     message = _parse(line)
                     if message is None:
@@ -454,6 +456,13 @@ def _parse(line: bytes) -> Message | None:
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
     return Other(type=kind, raw=raw)
+
+
+def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    """What the pipe holds, as it arrives (up to 1 MB a read), until end of file."""
+    fd = stream.fileno()
+    while chunk := os.read(fd, _READ_SIZE):
+        yield chunk
 
 
 def _printable(line: bytes) -> str:

@@ -39,10 +39,10 @@ from dalgo.ingestion.protocol import (
     ConfiguredStream,
     DestinationMode,
     Message,
-    RawRecord,
+    RawRecords,
     Record,
     State,
-    record_stream,
+    frames,
 )
 
 TMP_PREFIX = "_dalgo_tmp_"
@@ -86,28 +86,30 @@ class _Stream:
     cursor: str | None
     existing: dict[str, ColumnType] | None = None  # the target's columns once known
     indexed: bool = False  # the key index of an append_dedup target exists (PostgreSQL)
-    lines: list[bytes] = field(default_factory=list)  # raw RECORD lines, parsed when the batch is built
+    blocks: list[bytes] = field(default_factory=list)  # runs of raw RECORD lines, parsed with the batch
+    block_records: int = 0  # lines in `blocks`
     datas: list[dict[str, Any]] = field(default_factory=list)  # records that came parsed (they go first)
     emitted_at: list[int] = field(default_factory=list)
     buffered_bytes: int = 0
 
     @property
     def buffered(self) -> int:
-        return len(self.datas) + len(self.lines)
+        return len(self.datas) + self.block_records
 
-    def parse_lines(self) -> None:
+    def parse_blocks(self) -> None:
         """Move the raw lines into `datas` (a parsed record arrives after them: order holds)."""
-        if self.lines:
-            datas, emitted_at = _parse_lines(self.lines, self.config.name)
+        if self.blocks:
+            datas, emitted_at = _parse_blocks(self.blocks, self.config.name)
             self.datas.extend(datas)
             self.emitted_at.extend(emitted_at)
-            self.lines = []
+            self.blocks, self.block_records = [], 0
 
 
-def _parse_lines(lines: list[bytes], stream: str) -> tuple[list[dict[str, Any]], list[int]]:
-    """RECORD lines -> (data, emitted_at) lists in one tight pass, the cyclic GC paused meanwhile (it
-    would walk the growing heap of fresh dicts again and again: ~40% of the time, measured). Bytes
-    that are not UTF-8 become U+FFFD, as the runner does for the lines it parses."""
+def _parse_blocks(blocks: list[bytes], stream: str) -> tuple[list[dict[str, Any]], list[int]]:
+    """Runs of RECORD lines -> (data, emitted_at) lists in one tight pass, the cyclic GC paused
+    meanwhile (it would walk the growing heap of fresh dicts again and again: ~40% of the time,
+    measured). Bytes that are not UTF-8 become U+FFFD, as the runner does for the lines it parses."""
+    lines = [line for block in blocks for line in block.split(b"\n") if line]
     paused = gc.isenabled()
     gc.disable()
     try:
@@ -170,7 +172,6 @@ class Loader:
             raise LoaderError("run_id must be 12 lowercase hex digits.")
         self.stats = LoadStats()
         self._streams: dict[str, _Stream] = {}
-        self._by_name: dict[bytes, _Stream] = {}  # the same streams by their names' UTF-8 bytes
         for config in streams:
             primary_key = [_top_level(p) for p in config.primary_key]
             cursor = _top_level(config.cursor_field) if config.cursor_field else None
@@ -189,7 +190,6 @@ class Loader:
                 config=config, table=config.table, target=target, columns=columns,
                 primary_key=primary_key, cursor=cursor,
             )  # fmt: skip
-            self._by_name[config.name.encode()] = self._streams[config.name]
             self.stats.streams[config.name] = StreamStats()
         self._schema_ready = False
         self._finished = False
@@ -201,38 +201,41 @@ class Loader:
     def feed(self, message: Message, *, size: int | None = None) -> None:
         """A RECORD is buffered (a full buffer is flushed and committed); a STATE flushes every
         stream, then reaches on_state. Other messages are not the loader's business."""
-        if isinstance(message, RawRecord):
+        if isinstance(message, RawRecords):
             stream = self._streams.get(message.stream)
             if stream is None:
-                self.stats.skipped_records += 1
+                self.stats.skipped_records += message.count
             else:
-                self._buffer_line(stream, message.line)
+                stream.blocks.append(message.block)
+                stream.block_records += message.count
+                stream.buffered_bytes += len(message.block)
+                self._flush_if_full(stream)
         elif isinstance(message, Record):
             self._add(message.stream, message.data, message.emitted_at, size)
         elif isinstance(message, State):
             self._checkpoint(message)
 
-    def feed_line(self, line: bytes) -> None:
-        """One raw protocol line. A RECORD in the CDKs' layout is only routed here, by its prefix,
-        and parsed later with its whole batch; other lines are parsed now."""
-        name = record_stream(line)
-        if name is not None:
-            stream = self._by_name.get(name)
-            if stream is not None:
-                self._buffer_line(stream, line)
-                return
-        message = orjson.loads(line)
-        kind = message.get("type")
-        if kind == "RECORD":
-            record = message["record"]
-            self._add(record["stream"], record.get("data") or {}, int(record.get("emitted_at") or 0), len(line))
-        elif kind == "STATE":
-            self._checkpoint(State(raw=message.get("state") or {}))
+    def feed_output(self, output: bytes) -> None:
+        """Protocol lines as a connector writes them (tests and benchmarks; a sync gets its messages
+        from the runner): runs of RECORD lines in the CDKs' layout are only routed, and parsed later
+        with their whole batch; other lines are parsed now."""
+        for item in frames([output]):
+            if isinstance(item, RawRecords):
+                self.feed(item)
+                continue
+            if not item.strip():
+                continue
+            message = orjson.loads(item)
+            kind = message.get("type")
+            if kind == "RECORD":
+                record = message["record"]
+                self._add(record["stream"], record.get("data") or {}, int(record.get("emitted_at") or 0), len(item))
+            elif kind == "STATE":
+                self._checkpoint(State(raw=message.get("state") or {}))
 
-    def _buffer_line(self, stream: _Stream, line: bytes) -> None:
-        stream.lines.append(line)
-        stream.buffered_bytes += len(line)
-        self._flush_if_full(stream)
+    def feed_line(self, line: bytes) -> None:
+        """One protocol line (see `feed_output`)."""
+        self.feed_output(line if line.endswith(b"\n") else line + b"\n")
 
     def _flush_if_full(self, stream: _Stream) -> None:
         if stream.buffered >= self.batch_rows or stream.buffered_bytes >= self.batch_bytes:
@@ -245,7 +248,7 @@ class Loader:
             return
         if size is None:
             size = len(orjson.dumps(data))
-        stream.parse_lines()  # records keep their order
+        stream.parse_blocks()  # records keep their order
         stream.datas.append(data)
         stream.emitted_at.append(emitted_at)
         stream.buffered_bytes += size
@@ -358,10 +361,10 @@ class Loader:
             return
         started = time.monotonic()
         if stream.datas:
-            stream.parse_lines()  # a mix: all parsed, in order of arrival
-        lines, datas, emitted_at, size = stream.lines, stream.datas, stream.emitted_at, stream.buffered_bytes
-        stream.lines, stream.datas, stream.emitted_at, stream.buffered_bytes = [], [], [], 0
-        records = len(lines) + len(datas)
+            stream.parse_blocks()  # a mix: all parsed, in order of arrival
+        blocks, datas, emitted_at, size = stream.blocks, stream.datas, stream.emitted_at, stream.buffered_bytes
+        records = stream.buffered
+        stream.blocks, stream.block_records, stream.datas, stream.emitted_at, stream.buffered_bytes = [], 0, [], [], 0
         config = stream.config
         with_seq = config.destination_mode == DestinationMode.APPEND_DEDUP
         if stream.existing is None:  # the stream's first batch: look at its table (nothing else in flight)
@@ -378,13 +381,13 @@ class Loader:
                 raise
         batch = None
         staged = self._wanted(stream)
-        if lines:
+        if blocks:
             built = batch_from_lines(
-                lines, columns=staged, meta_base=self.meta_base, generation_id=self.generation_id,
+                blocks, rows=records, columns=staged, meta_base=self.meta_base, generation_id=self.generation_id,
                 with_seq=with_seq, discover=config.selected_columns is None,
             )  # fmt: skip
             if built is None:
-                datas, emitted_at = _parse_lines(lines, config.name)
+                datas, emitted_at = _parse_blocks(blocks, config.name)
             else:
                 batch, staged = built
         if datas:
