@@ -151,8 +151,10 @@ class _Planned:
 
 class Faults:
     """Failures planned for a fake, by kind of call (the REST method: "jobs.insert", "jobs.get",
-    "jobs.query", "tables.list", ...) and by when: the `on`-th call of that kind (retries count), or
-    the first call for which `when(request)` holds. Each planned failure happens once."""
+    "jobs.query", "tables.list", ...; or what a fake names so, e.g. the end of a job it runs, "load
+    job" / "query job", failing with an errorResult) and by when: the `on`-th call of that kind
+    (retries count), or the first call for which `when(request)` holds. Each planned failure happens
+    once."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()

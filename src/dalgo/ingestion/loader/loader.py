@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from dalgo.ingestion.loader import sql
-from dalgo.ingestion.loader.convert import batch_from_lines, build_batch, infer_columns
+from dalgo.ingestion.loader.convert import batch_from_lines, build_batch, clean_meta, infer_columns
 from dalgo.ingestion.loader.types import (
     EXTRACTED_AT,
     GENERATION_ID,
@@ -167,6 +167,7 @@ class Loader:
         self._last_checkpoint = time.monotonic()
         self.generation_id = generation_id
         self.meta_base: dict[str, Any] = {"sync_id": sync_id}
+        self.clean_meta = clean_meta(self.meta_base)
         self.run_id = run_id or uuid.uuid4().hex[:12]
         if not re.fullmatch(r"[0-9a-f]{12}", self.run_id):
             raise LoaderError("run_id must be 12 lowercase hex digits.")
@@ -460,21 +461,22 @@ class Loader:
         """One batch into its table: straight in when the writer can and no column needs a cast
         (append and overwrite), else staged and applied by one INSERT ... SELECT or MERGE."""
         mode = stream.config.destination_mode
+        meta = None if META in batch.column_names else self.clean_meta  # see convert.clean_meta
         exact = all(target_types.get(n) == t for n, t in {**staged, **METADATA_COLUMNS}.items())
         if mode != DestinationMode.APPEND_DEDUP and exact:
-            if self.writer.insert(batch, staged, schema=self.schema, table=stream.target):
+            if self.writer.insert(batch, staged, schema=self.schema, table=stream.target, meta=meta):
                 return
         relation = self.writer.stage(batch, staged, schema=self.schema)
         if mode == DestinationMode.APPEND_DEDUP:
             statements = sql.merge_from_stage(
                 schema=self.schema, name=stream.target, stage=relation, staged=staged, target=target_types,
                 primary_key=stream.primary_key, cursor=stream.cursor, dialect=self.dialect,
-                null_keys=any(batch.column(k).null_count for k in stream.primary_key),
+                null_keys=any(batch.column(k).null_count for k in stream.primary_key), meta=meta,
             )  # fmt: skip
         else:
             insert = sql.insert_from_stage(
                 schema=self.schema, name=stream.target, stage=relation, staged=staged, target=target_types,
-                dialect=self.dialect,
+                dialect=self.dialect, meta=meta,
             )  # fmt: skip
             statements = [insert]
         for statement in statements:

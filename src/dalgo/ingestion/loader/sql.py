@@ -174,9 +174,11 @@ def _row_values(
     target: dict[str, ColumnType],
     dialect: str,
     owner: str,
+    meta: str | None,
 ) -> list[tuple[str, exp.Expression]]:
     """(target column, value) for one staged row: data columns cast to the target's types, columns
-    the batch lacks NULL, then the metadata columns (the batch carries them, see build_batch)."""
+    the batch lacks NULL, then the metadata columns (the batch carries them, see build_batch;
+    `_airbyte_meta` is the constant `meta` when given: the batch has no such column)."""
     values: list[tuple[str, exp.Expression]] = []
     for name, target_type in target.items():
         if name in (RAW_ID, EXTRACTED_AT, META, GENERATION_ID):
@@ -187,7 +189,8 @@ def _row_values(
             values.append((name, exp.Null()))
     values.append((RAW_ID, col(RAW_ID, owner)))
     values.append((EXTRACTED_AT, col(EXTRACTED_AT, owner)))
-    values.append((META, json_from_text(col(META, owner), dialect=dialect)))
+    meta_text = col(META, owner) if meta is None else exp.Literal.string(meta)
+    values.append((META, json_from_text(meta_text, dialect=dialect)))
     values.append((GENERATION_ID, col(GENERATION_ID, owner)))
     return values
 
@@ -200,9 +203,10 @@ def insert_from_stage(
     staged: dict[str, ColumnType],
     target: dict[str, ColumnType],
     dialect: str,
+    meta: str | None = None,
 ) -> str:
-    """append / overwrite: every staged row becomes a row of the target."""
-    values = _row_values(staged=staged, target=target, dialect=dialect, owner="s")
+    """append / overwrite: every staged row becomes a row of the target (`meta`: see _row_values)."""
+    values = _row_values(staged=staged, target=target, dialect=dialect, owner="s", meta=meta)
     select = exp.select(*[v for _, v in values]).from_(stage.copy().as_("s", quoted=True))
     return exp.Insert(
         this=exp.Schema(this=table(schema, name), expressions=[ident(c) for c, _ in values]),
@@ -221,6 +225,7 @@ def merge_from_stage(
     cursor: str | None,
     dialect: str,
     null_keys: bool = False,
+    meta: str | None = None,
 ) -> list[str]:
     """append_dedup: the latest staged row per primary key (by cursor, then extraction time, then
     arrival) replaces the target's row unless the target's cursor is newer; new keys are inserted.
@@ -228,7 +233,8 @@ def merge_from_stage(
     A NULL in a key column is a value like any other (rows with the same NULL key are one row, as
     PARTITION BY groups them). The join on `=` keeps a hash or index join for the usual rows; rows
     with a NULL in their key (`null_keys`: the batch has some) get a second MERGE that matches with
-    IS NOT DISTINCT FROM, which PostgreSQL cannot hash but which only sees those rows."""
+    IS NOT DISTINCT FROM, which PostgreSQL cannot hash but which only sees those rows. `meta`: see
+    _row_values."""
     order: list[exp.Expression] = []
     if cursor:
         order.append(exp.Ordered(this=col(cursor), desc=True, nulls_first=False))
@@ -240,7 +246,7 @@ def merge_from_stage(
         order=exp.Order(expressions=order),
     )
     ranked = exp.select(exp.Star(), exp.alias_(window, _RN, quoted=True)).from_(stage.copy())
-    values = _row_values(staged=staged, target=target, dialect=dialect, owner="s")
+    values = _row_values(staged=staged, target=target, dialect=dialect, owner="s", meta=meta)
     newer: exp.Expression | None = None
     if cursor and cursor in target:
         s_cursor = to_type(col(cursor, "s"), staged.get(cursor), target[cursor], dialect=dialect)

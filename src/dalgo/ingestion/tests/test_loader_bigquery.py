@@ -3,14 +3,18 @@
 BigQuery cannot be reached from this machine, so `FakeBigQuery` fakes it at the HTTP edge
 (`httpx.MockTransport`) from its documented REST contract: Google OAuth 2.0's service-account flow
 (a JWT bearer assertion, whose RS256 signature is checked against the key pair made here), and
-BigQuery REST v2's jobs.insert with a media upload at /upload/bigquery/v2 (multipart/related: the
-Job as JSON, then the data; or the resumable upload protocol, `UploadSessions`), a 409 duplicate for
-a jobId already taken, jobs.get (state PENDING/RUNNING/DONE, errorResult), jobs.query (a repeat of a
-requestId answered with the first request's job, not run again) and jobs.getQueryResults
-(jobComplete), jobs.cancel, tables.get/list (paged, with creationTime)/delete and the error body
-{"error": {"code", "message", "errors": [{"reason"}], "status"}}. Failures BigQuery documents are
-injected with `Faults` (tests/bigquery_support.py): an error answer instead of the work, the work
-done and its answer lost or replaced by an error, and load jobs that end DONE with an errorResult.
+BigQuery REST v2's jobs.insert with a media upload at /upload/bigquery/v2 (load jobs; multipart/related:
+the Job as JSON, then the data; or the resumable upload protocol, `UploadSessions`), jobs.insert of a
+query job at /bigquery/v2 (the Job as JSON, configuration.query as
+https://cloud.google.com/bigquery/docs/reference/rest/v2/Job#JobConfigurationQuery documents it:
+query, useLegacySql, defaultDataset; no destinationTable for DDL and DML), a 409 duplicate for a
+jobId already taken, jobs.get (state PENDING/RUNNING/DONE, errorResult, statistics.query),
+jobs.cancel, tables.get/list (paged, with creationTime)/delete and the error body
+{"error": {"code", "message", "errors": [{"reason"}], "status"}}. The loader never calls jobs.query
+(the fake has no such route). Failures BigQuery documents are injected with `Faults`
+(tests/bigquery_support.py): an error answer instead of the work, the work done and its answer lost
+or replaced by an error, and load or query jobs that end DONE with an errorResult (having changed
+nothing: a job is all or nothing).
 
 Unlike the adapter's fake, this one does the work, in an in-memory DuckDB: a load job creates its
 destination table from the job's schema (WRITE_TRUNCATE) and reads the uploaded newline-delimited
@@ -28,6 +32,7 @@ import logging
 import re
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -110,14 +115,13 @@ class FakeBigQuery:
         self.issued: list[str] = []
         self.datasets: dict[str, str] = {}  # dataset id -> location
         self.jobs: dict[str, dict[str, Any]] = {}  # job id -> Job resource
-        self.polls: dict[str, int] = {}  # job id -> jobs.get / getQueryResults answers before it is DONE
-        self.job_polls = 1  # jobs.get answers RUNNING this many times (after jobs.insert did)
-        self.query_polls = 0  # queries answer jobComplete false this many times
-        self.statements: list[str] = []  # BigQuery SQL received, in order
+        self.polls: dict[str, int] = {}  # job id -> jobs.get answers before it is DONE
+        self.job_polls = 1  # load jobs: jobs.get answers RUNNING this many times (after jobs.insert did)
+        self.query_polls = 0  # query jobs: the same (0: jobs.insert answers with the job DONE)
+        self.statements: list[str] = []  # BigQuery SQL run by query jobs, in order
         self.table_page = 2
         self.faults = Faults()
         self.uploads = UploadSessions()
-        self.query_requests: dict[str, tuple[str, str]] = {}  # requestId -> (query, job id)
         self.created: dict[tuple[str, str], int] = {}  # (dataset, table) -> creationTime, ms since the epoch
         self.sleeps: list[float] = []  # the back-offs the client waited (it is given this list's append)
 
@@ -151,11 +155,10 @@ class FakeBigQuery:
         p = rf"/projects/{PROJECT}"
         routes: list[tuple[str, str, str, Callable[..., httpx.Response]]] = [
             ("POST", rf"{UPLOAD}{p}/jobs", "jobs.insert", self.insert_upload),
+            ("POST", rf"{API}{p}/jobs", "jobs.insert (query)", self.insert_query_job),
             ("PUT", rf"{UPLOAD}{p}/jobs", "upload.put", self.upload_put),
             ("GET", rf"{API}{p}/jobs/([^/]+)", "jobs.get", self.get_job),
             ("POST", rf"{API}{p}/jobs/([^/]+)/cancel", "jobs.cancel", self.cancel_job),
-            ("POST", rf"{API}{p}/queries", "jobs.query", self.query),
-            ("GET", rf"{API}{p}/queries/([^/]+)", "jobs.getQueryResults", self.get_query_results),
             ("GET", rf"{API}{p}/datasets/([^/]+)/tables", "tables.list", self.list_tables),
             ("GET", rf"{API}{p}/datasets/([^/]+)/tables/([^/]+)", "tables.get", self.get_table),
             ("DELETE", rf"{API}{p}/datasets/([^/]+)/tables/([^/]+)", "tables.delete", self.delete_table),
@@ -178,7 +181,12 @@ class FakeBigQuery:
     # --- jobs --------------------------------------------------------------------------------------
 
     def _job(
-        self, job: dict[str, Any], state: str, error: str | None = None, failure: Fault | None = None
+        self,
+        job: dict[str, Any],
+        state: str,
+        error: str | None = None,
+        failure: Fault | None = None,
+        statistics: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         ref = job["jobReference"]
         resource = {
@@ -188,6 +196,8 @@ class FakeBigQuery:
             "configuration": job["configuration"],
             "status": {"state": state},
         }
+        if statistics:
+            resource["statistics"] = statistics
         if error:
             resource["status"] = {
                 "state": "DONE",
@@ -280,46 +290,61 @@ class FakeBigQuery:
     def cancel_job(self, request: httpx.Request, job_id: str) -> httpx.Response:
         return httpx.Response(200, json={"kind": "bigquery#jobCancelResponse", "job": self.jobs.get(job_id, {})})
 
-    def query(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        assert body["useLegacySql"] is False and body["location"] == LOCATION
-        request_id = body.get("requestId")
-        if request_id in self.query_requests and self.query_requests[request_id][0] == body["query"]:
-            return httpx.Response(200, json=self._results(self.query_requests[request_id][1]))
-        self.statements.append(body["query"])
-        try:
-            affected = self.execute(body["query"])
-        except sqlglot.errors.ParseError as exc:
-            message = f"Syntax error: {str(exc).splitlines()[0]}"
-            return httpx.Response(400, json=error_body(400, message, "invalidQuery", "INVALID_ARGUMENT"))
-        except duckdb.Error as exc:
-            return httpx.Response(400, json=error_body(400, str(exc)[:300], "invalidQuery", "INVALID_ARGUMENT"))
-        job_id = f"job_{uuid.uuid4().hex[:8]}"
-        ref = {"projectId": PROJECT, "jobId": job_id, "location": LOCATION}
-        self.jobs[job_id] = {"jobReference": ref, "affected": affected}
-        if request_id:
-            self.query_requests[request_id] = (body["query"], job_id)
-        self.polls[job_id] = self.query_polls
-        if self.query_polls:
+    def insert_query_job(self, request: httpx.Request) -> httpx.Response:
+        """jobs.insert of a query job (the Job as JSON, no upload): 409 duplicate when the jobId is
+        taken; else the statement runs (a syntax or execution error makes the job end DONE with
+        errorResult invalidQuery, as a failed query is reported by jobs.get; an insert refused with
+        400 is injected as "jobs.insert (query)"). A failure planned as "query job"
+        makes the job end DONE with that errorResult, running nothing. The answer is the job, RUNNING
+        when `query_polls` asks for polling."""
+        job = json.loads(request.content)
+        ref = job["jobReference"]
+        assert ref["projectId"] == PROJECT and ref["location"] == LOCATION and ref["jobId"]
+        assert set(job["configuration"]) <= {"query", "jobTimeoutMs", "labels"}, job["configuration"]
+        query = job["configuration"]["query"]
+        assert query["useLegacySql"] is False  # the API's default is legacy SQL
+        assert "destinationTable" not in query and "writeDisposition" not in query  # DDL and DML take none
+        job_id = ref["jobId"]
+        if job_id in self.jobs:
             return httpx.Response(
-                200, json={"kind": "bigquery#queryResponse", "jobReference": ref, "jobComplete": False}
+                409, json=error_body(409, f"Already Exists: Job {PROJECT}:{LOCATION}.{job_id}", "duplicate",
+                                     "ALREADY_EXISTS")
+            )  # fmt: skip
+        failure = self.faults.take("query job", request)
+        if failure:
+            self.jobs[job_id] = self._job(job, "DONE", failure=failure)
+        else:
+            self.statements.append(query["query"])
+            try:
+                statistics = self.run_query(query["query"])
+            except sqlglot.errors.ParseError as exc:
+                failure = bigquery_faults.invalid(f"Syntax error: {str(exc).splitlines()[0]}", "invalidQuery")
+            except duckdb.Error as exc:
+                failure = bigquery_faults.invalid(str(exc)[:300], "invalidQuery")
+            self.jobs[job_id] = (
+                self._job(job, "DONE", failure=failure)
+                if failure
+                else self._job(job, "DONE", statistics={"query": statistics})
             )
-        return httpx.Response(200, json=self._results(job_id))
+        self.polls[job_id] = self.query_polls
+        answer = self.jobs[job_id] if not self.query_polls else self._job(job, "RUNNING")
+        return httpx.Response(200, json=answer)
 
-    def _results(self, job_id: str) -> dict[str, Any]:
-        job = self.jobs[job_id]
-        result = {"kind": "bigquery#queryResponse", "jobReference": job["jobReference"], "jobComplete": True,
-                  "totalRows": "0", "schema": {"fields": []}}  # fmt: skip
-        if job["affected"] is not None:
-            result["numDmlAffectedRows"] = str(job["affected"])
-        return result
-
-    def get_query_results(self, request: httpx.Request, job_id: str) -> httpx.Response:
-        assert request.url.params["location"] == LOCATION
-        if self.polls[job_id] > 0:
-            self.polls[job_id] -= 1
-            return httpx.Response(200, json={"jobReference": self.jobs[job_id]["jobReference"], "jobComplete": False})
-        return httpx.Response(200, json=self._results(job_id))
+    def run_query(self, bigquery_sql: str) -> dict[str, Any]:
+        """Run a statement: the job's statistics.query (statementType; numDmlAffectedRows, an int64
+        sent as a JSON string, for DML)."""
+        affected = self.execute(bigquery_sql)
+        tree = sqlglot.parse_one(bigquery_sql, read="bigquery")
+        kind = {exp.Insert: "INSERT", exp.Merge: "MERGE", exp.Update: "UPDATE", exp.Delete: "DELETE",
+                exp.Select: "SELECT", exp.Drop: "DROP_TABLE", exp.Alter: "ALTER_TABLE"}.get(type(tree))  # fmt: skip
+        if isinstance(tree, exp.Create):
+            kind = "CREATE_SCHEMA" if tree.kind == "SCHEMA" else "CREATE_TABLE"
+            if tree.kind == "TABLE" and tree.expression:
+                kind += "_AS_SELECT"
+        statistics: dict[str, Any] = {"statementType": kind or "SCRIPT"}
+        if affected is not None:
+            statistics["numDmlAffectedRows"] = str(affected)
+        return statistics
 
     def execute(self, bigquery_sql: str) -> int | None:
         """Run one statement: a CREATE SCHEMA creates a dataset in its location; anything else is
@@ -517,6 +542,16 @@ def as_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def load_jobs(fake: FakeBigQuery) -> list[str]:
+    """The ids of the load jobs the fake holds."""
+    return [job_id for job_id, job in fake.jobs.items() if "load" in job["configuration"]]
+
+
+def statement_jobs(fake: FakeBigQuery) -> list[dict[str, Any]]:
+    """The Jobs of every jobs.insert of a query job (the loader's statements), in order, repeats included."""
+    return [json.loads(r.content) for r in fake.calls("POST", rf"{API}/projects/{PROJECT}/jobs")]
+
+
 # --- the loader into BigQuery ----------------------------------------------------------------------
 
 SURVEY_SCHEMA: dict[str, Any] = {
@@ -591,27 +626,32 @@ def test_requests_are_shaped_as_documented(wh: Warehouse) -> None:
         {"name": "id", "type": "INT64", "mode": "NULLABLE"},
         {"name": "v", "type": "STRING", "mode": "NULLABLE"},
         {"name": "_airbyte_extracted_at", "type": "TIMESTAMP", "mode": "NULLABLE"},
-        {"name": "_airbyte_meta", "type": "STRING", "mode": "NULLABLE"},
         {"name": "_airbyte_raw_id", "type": "STRING", "mode": "NULLABLE"},
         {"name": "_airbyte_generation_id", "type": "INT64", "mode": "NULLABLE"},
-    ]
+    ]  # no _airbyte_meta: no row has a change to note, the INSERT writes the sync's meta once
     lines = [json.loads(line) for line in data.decode().splitlines()]
     assert [uuid.UUID(line.pop("_airbyte_raw_id")).version for line in lines] == [4, 4]
-    meta = '{"changes":[],"sync_id":null}'
     assert lines == [
-        {"id": 1, "v": "a", "_airbyte_extracted_at": "2023-11-14 22:13:20.000000", "_airbyte_meta": meta,
-         "_airbyte_generation_id": 0},
-        {"id": 2, "v": None, "_airbyte_extracted_at": "2023-11-14 22:13:20.000000", "_airbyte_meta": meta,
-         "_airbyte_generation_id": 0},
-    ]  # fmt: skip
+        {"id": 1, "v": "a", "_airbyte_extracted_at": "2023-11-14 22:13:20.000000", "_airbyte_generation_id": 0},
+        {"id": 2, "v": None, "_airbyte_extracted_at": "2023-11-14 22:13:20.000000", "_airbyte_generation_id": 0},
+    ]
     # Polled with jobs.get in the job's location until DONE.
     job_gets = fake.calls("GET", rf"{API}/projects/{PROJECT}/jobs/[^/]+")
     assert job_gets and all(r.url.params["location"] == LOCATION for r in job_gets)
-    # Every statement: jobs.query, standard SQL, in the location; the batch applied by one INSERT.
-    queries = [json.loads(r.content) for r in fake.calls("POST", rf"{API}/projects/{PROJECT}/queries")]
-    assert all(q["useLegacySql"] is False and q["location"] == LOCATION for q in queries)
+    # Every statement: a query job inserted under a jobId of ours (jobs.insert, the Job as JSON) in
+    # the location, standard SQL, no destination; never jobs.query. The batch applied by one INSERT.
+    jobs = statement_jobs(fake)
+    assert [j["configuration"]["query"]["query"] for j in jobs] == fake.statements
+    for j in jobs:
+        assert j["jobReference"]["projectId"] == PROJECT and j["jobReference"]["location"] == LOCATION
+        assert re.fullmatch(r"dalgo_[0-9a-f]{32}", j["jobReference"]["jobId"])
+        assert j["configuration"]["query"]["useLegacySql"] is False
+        assert set(j["configuration"]["query"]) == {"query", "useLegacySql"}  # the writer has no default dataset
+        assert int(j["configuration"]["jobTimeoutMs"]) > 0
+    assert not fake.calls("POST", rf"{API}/projects/{PROJECT}/queries")
     inserts = [s for s in fake.statements if s.startswith("INSERT")]
     assert len(inserts) == 1 and f"FROM `{wh.schema}`.`{destination['tableId']}` AS `s`" in inserts[0]
+    assert """PARSE_JSON('{"changes":[],"sync_id":null}'""" in inserts[0]
     # Then the staging table is deleted (tables.delete).
     (delete,) = fake.calls("DELETE", rf"{API}/projects/{PROJECT}/datasets/{wh.schema}/tables/_dalgo_stage_\w+")
     assert delete.url.path.endswith(destination["tableId"])
@@ -767,10 +807,13 @@ def test_slow_jobs_are_polled_until_done(wh: Warehouse) -> None:
     wh.fake.job_polls, wh.fake.query_polls = 3, 1
     load(wh, [stream()], [rec({"id": 1, "v": "a"}), STATE])
     assert wh.rows(f"SELECT id, v FROM {wh.q('households')}") == [(1, "a")]
-    # jobs.insert answered RUNNING, then jobs.get three times RUNNING and once DONE.
-    assert len(wh.fake.calls("GET", rf"{API}/projects/{PROJECT}/jobs/[^/]+")) == 4
-    results = wh.fake.calls("GET", rf"{API}/projects/{PROJECT}/queries/[^/]+")
-    assert len(results) == 2 * len(wh.fake.statements)  # each statement: incomplete once, then complete
+    gets = Counter(r.url.path.rpartition("/")[2] for r in wh.fake.calls("GET", rf"{API}/projects/{PROJECT}/jobs/[^/]+"))
+    (load_job,) = [j for j in wh.fake.jobs if "load" in wh.fake.jobs[j]["configuration"]]
+    # The load job: jobs.insert answered RUNNING, then jobs.get three times RUNNING and once DONE.
+    assert gets.pop(load_job) == 4
+    # Each statement's job: jobs.insert answered RUNNING, then jobs.get once RUNNING and once DONE.
+    assert sorted(gets) == sorted(j["jobReference"]["jobId"] for j in statement_jobs(wh.fake))
+    assert set(gets.values()) == {2} and len(gets) == len(wh.fake.statements)
 
 
 def test_a_failed_load_job_says_what_bigquery_said(wh: Warehouse) -> None:
@@ -866,12 +909,19 @@ def test_a_bigquery_warehouse_gets_a_bigquery_writer(key_info: dict[str, Any]) -
 # Every failure injected below is one BigQuery documents (tests/bigquery_support.py cites where):
 # 5xx backendError/internalError and 429/403 rateLimitExceeded are transient; a request without an
 # answer may have been carried out; jobs.insert of a jobId already taken is answered 409 duplicate;
-# a jobs.query repeating a requestId is answered with the first request's job; invalid (400),
-# accessDenied/quotaExceeded (403) and notFound (404) are not transient.
+# a job (load or query) that ends with a transient errorResult changed nothing and may run again
+# ("You can safely retry the job without concerns about data consistency"); invalid/invalidQuery
+# (400), accessDenied/quotaExceeded (403) and notFound (404) are not transient.
 
 
-def _query(request: httpx.Request) -> str:
-    return str(json.loads(request.content)["query"])
+def _sql(job: dict[str, Any]) -> str:
+    """The SQL of a query job."""
+    return str(job["configuration"]["query"]["query"])
+
+
+def _statement(request: httpx.Request) -> str:
+    """The SQL of a jobs.insert of a query job."""
+    return _sql(json.loads(request.content))
 
 
 def _job_id(upload: httpx.Request) -> str:
@@ -883,16 +933,16 @@ def test_transient_failures_are_retried_and_the_rows_land_once(wh: Warehouse) ->
     """A sync through one failure of each transient kind, as BigQuery documents them: a 429
     rateLimitExceeded (nothing ran), a 500 internalError, a 503 backendError answering jobs.insert
     (nothing ran), a jobs.insert that created the job but whose answer was lost (the next try of that
-    jobId is answered 409 duplicate), a 503 while polling, the INSERT applied by jobs.query with its
-    answer lost (the repeat carries the same requestId and is answered with the first job), and a
-    tables.delete that deleted but answered 503 (the repeat is a 404). Every row lands once."""
+    jobId is answered 409 duplicate), a 503 while polling, the INSERT's query job created and run with
+    its answer lost (the repeat of its jobId is answered 409 and the job polled), and a tables.delete
+    that deleted but answered 503 (the repeat is a 404). Every row lands once."""
     fake = wh.fake
-    fake.faults.plan("jobs.query", bigquery_faults.rate_limited(429), on=1)
+    fake.faults.plan("jobs.insert (query)", bigquery_faults.rate_limited(429), on=1)
     fake.faults.plan("tables.get", bigquery_faults.internal_error(), on=1)
     fake.faults.plan("jobs.insert", bigquery_faults.unavailable(), on=1)
     fake.faults.plan("jobs.insert", bigquery_faults.lost(), on=2)
     fake.faults.plan("jobs.get", bigquery_faults.unavailable(), on=1)
-    fake.faults.plan("jobs.query", bigquery_faults.lost(), when=lambda r: _query(r).startswith("INSERT"))
+    fake.faults.plan("jobs.insert (query)", bigquery_faults.lost(), when=lambda r: _statement(r).startswith("INSERT"))
     fake.faults.plan("tables.delete", bigquery_faults.unavailable(after_work=True), on=1)
     load(wh, [stream()], [rec({"id": 1, "v": "a"}), rec({"id": 2, "v": "b"}), STATE])
     assert fake.faults.pending == []
@@ -901,12 +951,11 @@ def test_transient_failures_are_retried_and_the_rows_land_once(wh: Warehouse) ->
     # The load job: three tries of one jobId (503, lost, 409), then polled; one job exists.
     uploads = fake.calls("POST", rf"{UPLOAD}/projects/{PROJECT}/jobs")
     assert len(uploads) == 3 and len({_job_id(u) for u in uploads}) == 1
-    assert [j for j in fake.jobs if j.startswith("dalgo_")] == [_job_id(uploads[0])]
-    # The INSERT: sent twice with one requestId, run once.
-    inserts = [json.loads(r.content) for r in fake.calls("POST", rf"{API}/projects/{PROJECT}/queries")]
-    inserts = [q for q in inserts if q["query"].startswith("INSERT")]
-    assert len(inserts) == 2 and inserts[0]["requestId"] == inserts[1]["requestId"]
-    assert [s for s in fake.statements if s.startswith("INSERT")] == [inserts[0]["query"]]
+    assert load_jobs(fake) == [_job_id(uploads[0])]
+    # The INSERT: its job inserted twice under one jobId, run once.
+    inserts = [j for j in statement_jobs(fake) if j["configuration"]["query"]["query"].startswith("INSERT")]
+    assert len(inserts) == 2 and inserts[0]["jobReference"] == inserts[1]["jobReference"]
+    assert [s for s in fake.statements if s.startswith("INSERT")] == [inserts[0]["configuration"]["query"]["query"]]
     # One back-off per retry: 1 s and up to 1 s of jitter before a request's first retry, twice
     # that before its second (the load job's third try).
     assert sorted(int(s) for s in fake.sleeps) == [1, 1, 1, 1, 1, 1, 2]
@@ -944,6 +993,107 @@ def test_a_load_job_failing_for_a_transient_reason_every_time_runs_a_bounded_num
     assert wh.tables() == []
 
 
+def _second_sync(wh: Warehouse, mode: DestinationMode, plan: Callable[[], None]) -> tuple[int, int]:
+    """Sync ids 1, 2, then `plan()` the failures and sync 2 (changed) and 3: where the statement jobs
+    and statements of the second sync start."""
+    s = stream(mode=mode, primary_key=(("id",),) if mode == DestinationMode.APPEND_DEDUP else ())
+    load(wh, [s], [rec({"id": 1, "v": "a"}), rec({"id": 2, "v": "b"}), STATE])
+    jobs, statements = len(statement_jobs(wh.fake)), len(wh.fake.statements)
+    plan()
+    load(wh, [s], [rec({"id": 2, "v": "b2"}), rec({"id": 3, "v": "c"}), STATE])
+    return jobs, statements
+
+
+SECOND_SYNC_ROWS = {
+    DestinationMode.APPEND: [(1, "a"), (2, "b"), (2, "b2"), (3, "c")],
+    DestinationMode.APPEND_DEDUP: [(1, "a"), (2, "b2"), (3, "c")],
+}
+
+
+@pytest.mark.parametrize(
+    ("mode", "verb"), [(DestinationMode.APPEND, "INSERT"), (DestinationMode.APPEND_DEDUP, "MERGE")]
+)
+def test_a_statement_failing_for_a_transient_reason_runs_again_and_applies_once(
+    wh: Warehouse, mode: DestinationMode, verb: str
+) -> None:
+    """The query job of the statement that applies a batch (INSERT ... SELECT, MERGE) ends DONE with
+    errorResult backendError. A job is all or nothing, DML included, so it changed nothing ("You can
+    safely retry the job without concerns about data consistency", BigQuery's error messages): after
+    one back-off the statement runs again as a new job under a new jobId, and the rows land once."""
+    fake = wh.fake
+
+    def plan() -> None:
+        fake.faults.plan("query job", bigquery_faults.unavailable(), when=lambda r: _statement(r).startswith(verb))
+
+    jobs_from, statements_from = _second_sync(wh, mode, plan)
+    assert fake.faults.pending == []
+    assert wh.rows(f"SELECT id, v FROM {wh.q('households')} ORDER BY id, v") == SECOND_SYNC_ROWS[mode]
+    runs = [j for j in statement_jobs(fake)[jobs_from:] if _sql(j).startswith(verb)]
+    assert len(runs) == 2 and _sql(runs[0]) == _sql(runs[1])
+    first, second = (fake.jobs[j["jobReference"]["jobId"]] for j in runs)
+    assert first["jobReference"]["jobId"] != second["jobReference"]["jobId"]
+    assert first["status"]["errorResult"]["reason"] == "backendError" and "statistics" not in first
+    assert "errorResult" not in second["status"]
+    assert second["statistics"]["query"] == {"statementType": verb, "numDmlAffectedRows": "2"}
+    assert [s for s in fake.statements[statements_from:] if s.startswith(verb)] == [_sql(runs[0])]  # ran once
+    assert [int(s) for s in fake.sleeps] == [1]  # one back-off: 1 s and up to 1 s of jitter, not slept here
+    assert wh.tables() == ["households"]
+
+
+def test_a_statement_failing_for_a_transient_reason_every_time_runs_a_bounded_number_of_times(
+    wh: Warehouse,
+) -> None:
+    """internalError at the end of each run: JOB_ATTEMPTS runs, each a new job under its own jobId,
+    with back-offs of 1 and 2 s (each with up to 1 s of jitter) between them; then a
+    WarehouseUnreachable that says the statement failed for a transient reason on every run, with
+    BigQuery's message. The statement never applied."""
+    writer = wh.writer()
+    writer.execute(sql.create_schema(wh.schema, dialect="bigquery", location=LOCATION))
+    before, statements = len(statement_jobs(wh.fake)), list(wh.fake.statements)
+    taken = wh.fake.faults.calls["query job"]
+    wh.fake.faults.plan("query job", bigquery_faults.internal_error(), on=range(taken + 1, taken + 10))
+    statement = sql.create_table(wh.schema, "households", {"id": ColumnType.BIGINT}, dialect="bigquery")
+    with pytest.raises(WarehouseUnreachable) as caught:
+        writer.execute(statement)
+    writer.close()
+    runs = statement_jobs(wh.fake)[before:]
+    assert len(runs) == JOB_ATTEMPTS and {_sql(j) for j in runs} == {statement}
+    assert len({j["jobReference"]["jobId"] for j in runs}) == JOB_ATTEMPTS
+    assert caught.value.detail.startswith(
+        f"BigQuery is temporarily unavailable: the statement failed for a transient reason (internalError) "
+        f"on each of its {JOB_ATTEMPTS} run(s), the last as job {runs[-1]['jobReference']['jobId']}; try again "
+        "later. BigQuery said: An internal error occurred"
+    )
+    assert [int(s) for s in wh.fake.sleeps] == [1, 2]
+    assert wh.fake.statements == statements and wh.tables() == []
+
+
+@pytest.mark.parametrize("fault", [bigquery_faults.lost(), bigquery_faults.unavailable(after_work=True)],
+                         ids=["answer lost", "503 after the work"])  # fmt: skip
+def test_a_statement_job_whose_insert_answer_was_lost_is_polled_not_run_again(
+    wh: Warehouse, fault: bigquery_faults.Fault
+) -> None:
+    """jobs.insert created the MERGE's query job (it ran) but its answer was lost, or replaced by a
+    503: the insert is repeated under the same jobId, answered 409 duplicate, and the job that exists
+    is fetched with jobs.get and waited on. The MERGE ran once; the rows land once."""
+    fake = wh.fake
+
+    def plan() -> None:
+        fake.faults.plan("jobs.insert (query)", fault, when=lambda r: _statement(r).startswith("MERGE"))
+
+    jobs_from, statements_from = _second_sync(wh, DestinationMode.APPEND_DEDUP, plan)
+    assert fake.faults.pending == []
+    rows = wh.rows(f"SELECT id, v FROM {wh.q('households')} ORDER BY id")
+    assert rows == SECOND_SYNC_ROWS[DestinationMode.APPEND_DEDUP]
+    tries = [j for j in statement_jobs(fake)[jobs_from:] if _sql(j).startswith("MERGE")]
+    assert len(tries) == 2 and tries[0] == tries[1]  # the same Job, its jobId included
+    job_id = tries[0]["jobReference"]["jobId"]
+    assert fake.calls("GET", rf"{API}/projects/{PROJECT}/jobs/{job_id}")  # the job that exists, fetched
+    assert [s for s in fake.statements[statements_from:] if s.startswith("MERGE")] == [_sql(tries[0])]
+    assert fake.jobs[job_id]["statistics"]["query"]["numDmlAffectedRows"] == "2"
+    assert [int(s) for s in fake.sleeps] == [1]
+
+
 @pytest.mark.parametrize(
     ("kind", "fault", "error"),
     [
@@ -951,26 +1101,36 @@ def test_a_load_job_failing_for_a_transient_reason_every_time_runs_a_bounded_num
         ("jobs.insert", bigquery_faults.quota_exceeded(), WarehouseError),
         ("jobs.insert", bigquery_faults.invalid("Invalid value for sourceFormat"), WarehouseError),
         ("jobs.get", bigquery_faults.not_found("Not found: Job ngo-data:asia-south1.dalgo_0"), WarehouseMissing),
-        ("jobs.query", bigquery_faults.invalid("Syntax error: Unexpected end", "invalidQuery"), WarehouseError),
-        ("jobs.query", bigquery_faults.access_denied("Access Denied: Table ngo-data:raw.t"), WarehousePrivileges),
+        ("jobs.insert (query)", bigquery_faults.invalid("Syntax error: Unexpected end", "invalid"), WarehouseError),
+        ("jobs.insert (query)", bigquery_faults.access_denied("Access Denied: Project ngo-data"), WarehousePrivileges),
+        # A query job that ends DONE with a non-transient errorResult.
+        ("query job", bigquery_faults.invalid("Syntax error: Unexpected end", "invalidQuery"), WarehouseError),
+        ("query job", bigquery_faults.access_denied("Access Denied: Table ngo-data:raw.t"), WarehousePrivileges),
+        ("query job", bigquery_faults.not_found("Not found: Table ngo-data:raw.t"), WarehouseMissing),
+        ("query job", bigquery_faults.quota_exceeded(), WarehouseError),
     ],
 )
 def test_errors_that_are_not_transient_fail_at_once(
     wh: Warehouse, kind: str, fault: bigquery_faults.Fault, error: type[WarehouseError]
 ) -> None:
     """invalid/invalidQuery (400), accessDenied and quotaExceeded (403) and notFound (404) are not
-    transient in BigQuery's docs: one request, no back-off, BigQuery's message in the error."""
+    transient in BigQuery's docs, whether they answer a request or end a job: one request (one job),
+    no back-off, BigQuery's message in the error (the whole error where there is no more to say)."""
     writer = wh.writer()
     writer.execute(sql.create_schema(wh.schema, dialect="bigquery", location=LOCATION))
     before = wh.fake.faults.calls[kind]
     wh.fake.faults.plan(kind, fault, on=before + 1)
+    statements = len(wh.fake.statements)
     with pytest.raises(WarehouseError) as caught:
-        if kind == "jobs.query":
+        if kind in ("jobs.insert (query)", "query job"):
             writer.execute("SELECT 1")
         else:
             writer.stage(BATCH, {"id": ColumnType.BIGINT}, schema=wh.schema)
     assert type(caught.value) is error and fault.message in caught.value.detail
+    if error is WarehouseError:
+        assert caught.value.detail == fault.message
     assert wh.fake.faults.calls[kind] == before + 1 and wh.fake.sleeps == []
+    assert len(wh.fake.statements) == statements  # the statement never ran
     writer.close()
     assert wh.tables() == []
 
@@ -1064,4 +1224,4 @@ def test_a_large_batch_goes_by_resumable_upload_through_308s_503s_and_a_lost_ans
     query = f"bytes */{total}"
     last = (total - 1) // granule
     assert ranges == [chunk(0), chunk(1), query, chunk(2), query, chunk(2), *map(chunk, range(3, last + 1)), query]
-    assert len([j for j in fake.jobs if j.startswith("dalgo_")]) == 1
+    assert len(load_jobs(fake)) == 1

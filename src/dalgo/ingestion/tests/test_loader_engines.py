@@ -539,6 +539,32 @@ def test_postgres_tables_of_another_shape_still_load(engine: Engine, caplog: pyt
         load(engine, [stream()], [rec({"id": i, "v": f"v{i}"}) for i in range(3)])
     assert engine.rows(f"SELECT id, v FROM {engine.q('households')} ORDER BY id") == [(0, "v0"), (1, "v1"), (2, "v2")]
     assert "Binary COPY" in caplog.text and "refused" in caplog.text
+    metas = engine.rows(f"SELECT _airbyte_meta FROM {engine.q('households')}")
+    assert [m[0] for m in metas] == [{"changes": [], "sync_id": None}] * 3
+
+
+@pytest.mark.parametrize("mode", [DestinationMode.APPEND, DestinationMode.OVERWRITE, DestinationMode.APPEND_DEDUP])
+def test_a_batch_without_changes_writes_its_meta_once(engine: Engine, mode: DestinationMode) -> None:
+    """A batch whose rows have nothing to note carries no _airbyte_meta column: the apply statement
+    writes the sync's meta as one constant (PostgreSQL's binary COPY adds the column). Every row
+    still gets it; a batch with a change in it carries the column."""
+    schema = {"type": "object", "properties": {"id": {"type": "integer"}, "d": {"type": "string", "format": "date"}}}
+    lines = [
+        orjson.dumps({"type": "RECORD", "record": {"stream": "households", "data": data, "emitted_at": 1}})
+        for data in [{"id": 1, "d": "2024-01-01"}, {"id": 2}, {"id": 3, "d": "not a date"}, {"id": 4}]
+    ]
+    writer = engine.writer()
+    loader = Loader(writer, schema=engine.schema, streams=[stream(mode=mode, schema=schema, primary_key=(("id",),))],
+                    on_state=lambda s: None, batch_rows=2, sync_id="0123456789ab")  # fmt: skip
+    for line in lines:  # two batches: the first clean, the second with a change
+        loader.feed_line(line)
+    loader.finish()
+    writer.close()
+    rows = engine.rows(f"SELECT id, _airbyte_meta FROM {engine.q('households')} ORDER BY id")
+    metas = {r[0]: engine.json(r[1]) for r in rows}
+    clean = {"changes": [], "sync_id": "0123456789ab"}
+    assert metas[1] == metas[2] == metas[4] == clean
+    assert metas[3]["changes"][0]["field"] == "d" and metas[3]["sync_id"] == "0123456789ab"
 
 
 def test_a_failed_write_surfaces_at_the_next_checkpoint_and_its_state_is_never_passed(engine: Engine) -> None:

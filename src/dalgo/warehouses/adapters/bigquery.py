@@ -3,10 +3,11 @@
 No google-cloud-* packages: the adapter needs a handful of calls. It authenticates with the
 service-account flow of Google OAuth 2.0 (a JWT assertion signed RS256 with the key's private_key,
 exchanged at the key's token_uri for an access token, cached until shortly before it expires), then
-uses datasets.list, tables.list, tables.get, jobs.query, jobs.getQueryResults and jobs.cancel. The
-loader's BigQueryWriter shares the client (`BigQueryClient`) and adds jobs.insert with a media upload
-(load jobs: multipart for small payloads, the resumable upload protocol above RESUMABLE_THRESHOLD),
-jobs.get and tables.delete.
+uses datasets.list, tables.list, tables.get, jobs.query, jobs.getQueryResults and jobs.cancel (reads:
+Explore, statistics, connection tests). The loader's BigQueryWriter shares the client
+(`BigQueryClient`) and adds jobs.insert, for its statements (query jobs, `run_statement`) and for load
+jobs with a media upload (multipart for small payloads, the resumable upload protocol above
+RESUMABLE_THRESHOLD), jobs.get and tables.delete.
 
 Transient failures are retried where repeating the request is safe, as BigQuery's error handling
 documents (https://cloud.google.com/bigquery/docs/error-messages): HTTP 5xx and 429, the reasons
@@ -16,8 +17,12 @@ jobReference.jobId we choose (a 409 duplicate for it after a lost answer means t
 polled); jobs.query, which carries a requestId (duplicates within 15 minutes return the first
 request's job, https://cloud.google.com/bigquery/docs/reference/rest/v2/jobs/query#QueryRequest);
 and the requests of a resumable upload, which resumes from what the session says it received. A job
-that ends with an errorResult whose reason is transient changed nothing (a job is all or nothing) and
-is run again under a new jobId. Other errors (invalid, accessDenied, notFound, ...) fail at once.
+of ours (a load, or a statement of the loader's) that ends with an errorResult whose reason is
+transient changed nothing (a job is all or nothing, DML included) and is run again under a new jobId,
+up to JOB_ATTEMPTS runs (`_run_job`). A read whose job fails so is not run again: jobs.query names
+the job itself and a repeat of its requestId answers with the same failed job, so it fails as
+WarehouseUnreachable and whoever waits may ask again. Other errors (invalid, accessDenied, notFound,
+...) fail at once.
 
 Queries run as jobs in the configured location with standard SQL. Results come in the REST "f/v"
 row format with every value as a string; they are converted to Python values by the result schema.
@@ -353,10 +358,25 @@ def _api_error(response: httpx.Response) -> tuple[str, set[str]]:
     return message, reasons
 
 
+def _refusal(
+    message: str, reasons: set[str], *, status: int | None, missing: str | None = None, denied: str | None = None
+) -> WarehouseError:
+    """The WarehouseError for an error BigQuery does not call transient: an HTTP error answer
+    (`status`, the reasons of its errors) or a job's errorResult (status None, its reason)."""
+    if "timeout" in reasons:
+        return QueryTimeout(f"BigQuery stopped the query: {message}")
+    if status == 404 or "notFound" in reasons:
+        return WarehouseMissing(f"{missing} BigQuery said: {message}" if missing else message)
+    if ("accessDenied" in reasons and status in (None, 403)) or (status == 403 and not reasons):
+        return WarehousePrivileges(f"{denied} BigQuery said: {message}" if denied else message)
+    return WarehouseError(message)
+
+
 class BigQueryClient:
     """BigQuery REST v2 as a service account in one project and location: the access token, the
-    authenticated calls, query jobs waited on, and other jobs (loads) inserted and polled. The adapter
-    (Explore, statistics) and the loader's BigQueryWriter both use it.
+    authenticated calls, queries whose rows are read (jobs.query), and jobs of ours (the loader's
+    statements and loads) inserted under our own jobIds and polled. The adapter (Explore, statistics)
+    and the loader's BigQueryWriter both use it.
 
     `resumable_threshold` and `upload_chunk` (bytes) may be changed on an instance (tests do)."""
 
@@ -426,24 +446,79 @@ class BigQueryClient:
         self._fail(response, missing=missing, denied=denied)
 
     def run_statement(self, sql: str, *, timeout_seconds: float) -> dict[str, Any]:
-        """Run one standard-SQL statement (DDL, DML or a query) as a job in the location and wait for
-        it to finish: jobs.query, then jobs.getQueryResults until the job is complete."""
-        body, _ = self._run(sql, timeout_seconds=timeout_seconds, page_rows=1)
-        return body
+        """Run one standard-SQL statement (the loader's DDL, INSERT ... SELECT, MERGE, CREATE OR
+        REPLACE TABLE, DROP; or a query whose rows are not wanted) to its end as a query job in the
+        location: jobs.insert with configuration.query under a jobId chosen here, then jobs.get until
+        it is DONE (`_run_job`, the path load jobs take too). Returns the Job resource (its
+        statistics.query has the statementType and, for DML, numDmlAffectedRows).
+
+        Repeats are safe: the insert is repeated under the same jobId (a 409 for it means an earlier
+        try created the job: it is polled), and a job that ends with an errorResult whose reason is
+        transient runs again under a new jobId, up to JOB_ATTEMPTS runs. That holds for DML and DDL
+        too, because a job is all or nothing: a statement whose job failed changed nothing. BigQuery's
+        error messages say of a job that completes with backendError: "You can safely retry the job
+        without concerns about data consistency" (https://cloud.google.com/bigquery/docs/error-messages).
+        jobs.query (the adapter's reads) could not do this: the job is named by BigQuery, and a repeat
+        of the requestId answers with the same failed job.
+
+        Errors are what jobs.query's error answers raised: BigQuery's message as WarehouseError,
+        WarehousePrivileges for accessDenied (naming the roles loading needs), WarehouseMissing for
+        notFound, QueryTimeout for timeout; WarehouseUnreachable when the reason was transient on
+        every run; past timeout_seconds the job is cancelled and QueryTimeout raised.
+        """
+        query: dict[str, Any] = {"query": sql, "useLegacySql": False}  # the API's default is legacy SQL
+        if self.dataset:
+            query["defaultDataset"] = {"projectId": self.project, "datasetId": self.dataset}
+        configuration = {"query": query, "jobTimeoutMs": str(max(int(timeout_seconds * 1000), 1))}
+        job, runs = self._run_job(configuration, timeout_seconds=timeout_seconds)
+        error = (job.get("status") or {}).get("errorResult")
+        if not isinstance(error, dict):
+            return job
+        reason = str(error.get("reason") or "")
+        message = str(error.get("message") or reason or "the statement failed")[:MAX_MESSAGE]
+        if reason in RETRY_REASONS:
+            raise WarehouseUnreachable(
+                f"BigQuery is temporarily unavailable: the statement failed for a transient reason ({reason}) "
+                f"on each of its {runs} run(s), the last as job {job['jobReference']['jobId']}; try again later. "
+                f"BigQuery said: {message}"
+            )
+        raise _refusal(message, {reason}, status=None, denied=self._job_denied())
 
     def insert_job(
         self, configuration: dict[str, Any], *, timeout_seconds: float, media: bytes | None = None
     ) -> dict[str, Any]:
+        """Run one job (a load job, with `media` uploaded) to its end with `_run_job` and return the
+        Job resource. A job that failed raises WarehouseError with "BigQuery job <id> failed:",
+        BigQuery's message and its first errors (WarehouseUnreachable when the reason was transient
+        on every run); past timeout_seconds the job is cancelled and QueryTimeout raised."""
+        job, _ = self._run_job(configuration, timeout_seconds=timeout_seconds, media=media)
+        status = job.get("status") or {}
+        error = status.get("errorResult")
+        if not isinstance(error, dict):
+            return job
+        details = [
+            str(e.get("message"))
+            for e in status.get("errors") or []
+            if isinstance(e, dict) and e.get("message") and e.get("message") != error.get("message")
+        ]
+        message = "; ".join([str(error.get("message") or error.get("reason") or "the job failed"), *details[:3]])
+        failed = WarehouseUnreachable if str(error.get("reason")) in RETRY_REASONS else WarehouseError
+        raise failed(f"BigQuery job {job['jobReference']['jobId']} failed: {message[: MAX_MESSAGE * 2]}")
+
+    def _run_job(
+        self, configuration: dict[str, Any], *, timeout_seconds: float, media: bytes | None = None
+    ) -> tuple[dict[str, Any], int]:
         """Run one job to its end: jobs.insert under a jobId chosen here (with `media` uploaded:
         multipart up to `resumable_threshold` bytes, the resumable protocol above), then jobs.get until
-        it is DONE. Returns the Job resource.
+        it is DONE. Returns the last run's Job resource (its jobReference always set) and the number
+        of runs.
 
         The insert is repeated on transient failures under the same jobId; a 409 for that jobId means
         an earlier try created the job and only its answer was lost, so the job is polled. A job that
         ends with an errorResult whose reason is transient did nothing and runs again under a new
-        jobId, up to JOB_ATTEMPTS runs. Another errorResult raises WarehouseError with BigQuery's
-        message and its first errors (WarehouseUnreachable when the reason is transient and the runs
-        are spent); past timeout_seconds the job is cancelled and QueryTimeout raised.
+        jobId, up to JOB_ATTEMPTS runs and while the back-off fits before the deadline. The Job
+        returned may have failed (its status.errorResult): the callers say how. Past timeout_seconds
+        the job is cancelled and QueryTimeout raised.
         """
         deadline = time.monotonic() + max(float(timeout_seconds), 0.001)
         run = 1
@@ -451,29 +526,19 @@ class BigQueryClient:
             job_ref = {"projectId": self.project, "jobId": f"dalgo_{uuid.uuid4().hex}", "location": self.location}
             body = self._start_job(job_ref, configuration, media=media, deadline=deadline)
             body = self._wait_for_job(job_ref, body, deadline=deadline, timeout_seconds=timeout_seconds)
-            status = body.get("status") or {}
-            error = status.get("errorResult")
-            if not isinstance(error, dict):
-                return body
-            job_id = job_ref["jobId"]
-            if str(error.get("reason")) in RETRY_REASONS and run < JOB_ATTEMPTS:
-                delay = self.retry.delay(run)
-                if time.monotonic() + delay < deadline:
-                    log.warning(
-                        "BigQuery job %s failed (%s: %s); running it again (%d of %d)",
-                        job_id, error.get("reason"), str(error.get("message"))[:MAX_MESSAGE], run + 1, JOB_ATTEMPTS,
-                    )  # fmt: skip
-                    self.retry.wait(delay)
-                    run += 1
-                    continue
-            details = [
-                str(e.get("message"))
-                for e in status.get("errors") or []
-                if isinstance(e, dict) and e.get("message") and e.get("message") != error.get("message")
-            ]
-            message = "; ".join([str(error.get("message") or error.get("reason") or "the job failed"), *details[:3]])
-            failed = WarehouseUnreachable if str(error.get("reason")) in RETRY_REASONS else WarehouseError
-            raise failed(f"BigQuery job {job_id} failed: {message[: MAX_MESSAGE * 2]}")
+            body.setdefault("jobReference", job_ref)
+            error = (body.get("status") or {}).get("errorResult")
+            if not isinstance(error, dict) or str(error.get("reason")) not in RETRY_REASONS or run >= JOB_ATTEMPTS:
+                return body, run
+            delay = self.retry.delay(run)
+            if time.monotonic() + delay >= deadline:
+                return body, run
+            log.warning(
+                "BigQuery job %s failed (%s: %s); running it again (%d of %d)",
+                job_ref["jobId"], error.get("reason"), str(error.get("message"))[:MAX_MESSAGE], run + 1, JOB_ATTEMPTS,
+            )  # fmt: skip
+            self.retry.wait(delay)
+            run += 1
 
     def _job_denied(self) -> str:
         return (
@@ -782,13 +847,7 @@ class BigQueryClient:
             raise WarehouseAuthFailed(f"BigQuery did not accept the service account's credentials: {message}")
         if retryable(response):
             raise WarehouseUnreachable(f"BigQuery is temporarily unavailable (HTTP {status}): {message}")
-        if "timeout" in reasons:
-            raise QueryTimeout(f"BigQuery stopped the query: {message}")
-        if status == 404 or "notFound" in reasons:
-            raise WarehouseMissing(f"{missing} BigQuery said: {message}" if missing else message)
-        if status == 403 and ("accessDenied" in reasons or not reasons):
-            raise WarehousePrivileges(f"{denied} BigQuery said: {message}" if denied else message)
-        raise WarehouseError(message)
+        raise _refusal(message, reasons, status=status, missing=missing, denied=denied)
 
     def _project_path(self) -> str:
         return f"/projects/{quote(self.project, safe='')}"
@@ -809,7 +868,8 @@ class BigQueryClient:
     def _run(
         self, sql: str, *, timeout_seconds: float, page_rows: int, for_test: bool = False
     ) -> tuple[dict[str, Any], dict[str, str]]:
-        """Start a query job and wait for it: (the first page of results, the job's reference).
+        """Start a query job with jobs.query and wait for it: (the first page of results, the job's
+        reference). For reads, whose rows come back with the answer; statements go by run_statement.
 
         Waits in long polls of at most LONG_POLL_MS. Past timeout_seconds the job is cancelled and
         QueryTimeout raised; BigQuery also stops it itself at jobTimeoutMs.
