@@ -471,7 +471,8 @@ class Loader:
             statements = sql.merge_from_stage(
                 schema=self.schema, name=stream.target, stage=relation, staged=staged, target=target_types,
                 primary_key=stream.primary_key, cursor=stream.cursor, dialect=self.dialect,
-                null_keys=any(batch.column(k).null_count for k in stream.primary_key), meta=meta,
+                null_keys=any(batch.column(k).null_count for k in stream.primary_key),
+                unique_keys=batch.group_by(stream.primary_key).aggregate([]).num_rows == batch.num_rows, meta=meta,
             )  # fmt: skip
         else:
             insert = sql.insert_from_stage(

@@ -723,7 +723,9 @@ def test_append_dedup_keeps_the_latest_by_cursor(wh: Warehouse) -> None:
     rows = wh.rows(f"SELECT id, v FROM {wh.q('households')} ORDER BY id")
     assert rows == [(0, "v0"), (1, "newer"), (2, "latest"), (3, "tie-later"), (4, "v4"), (5, "v5"), (9, "new key")]
     merges = [s for s in wh.fake.statements if s.startswith("MERGE")]
-    assert merges and all("ROW_NUMBER() OVER (PARTITION BY `id`" in m for m in merges)
+    # Batches with a repeated key rank their rows; the others (e.g. the first sync's) merge as they are.
+    ranked = ["ROW_NUMBER() OVER (PARTITION BY `id`" in m for m in merges]
+    assert any(ranked) and not all(ranked)
     assert wh.tables() == ["households"]
 
 
