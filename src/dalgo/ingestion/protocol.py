@@ -46,14 +46,6 @@ _RECORD_PREFIX = re.compile(rb'\{"type": ?"RECORD", ?"record": ?\{"stream": ?"([
 _RUN_ENDS: dict[bytes, re.Pattern[bytes]] = {}  # per record prefix: the first line that lacks it
 
 
-def record_stream(line: bytes) -> bytes | None:
-    """The stream name (UTF-8) of a RECORD line that starts the way the CDKs write one, read off its
-    prefix without parsing the line. None for any other line, or a name with an escape in it: such
-    lines are parsed in full."""
-    match = _RECORD_PREFIX.match(line)
-    return match.group(1) if match else None
-
-
 def frames(chunks: Iterable[bytes], *, route_records: bool = True) -> Iterator[RawRecords | bytes]:
     """A connector's stdout, read in chunks of any size, as lines (bytes, newline included) and, with
     `route_records`, runs of RECORD lines of one stream as RawRecords, found without a Python step
