@@ -248,6 +248,22 @@ def test_raw_lines_and_parsed_records_land_alike_and_in_order(engine: Engine) ->
     assert loader.stats.skipped_records == 1 and loader.stats.streams["households"].records == 5
 
 
+def test_output_with_crlf_line_ends_lands_as_written(engine: Engine) -> None:
+    """A connector writing CRLF line ends: runs and counts hold, the records land, the state passes."""
+    out = b"".join(
+        orjson.dumps({"type": "RECORD", "record": {"stream": "households", "data": {"id": i, "v": f"x{i}"}}}) + b"\r\n"
+        for i in range(5)
+    )
+    writer = engine.writer()
+    states: list[State] = []
+    loader = Loader(writer, schema=engine.schema, streams=[stream()], on_state=states.append, batch_rows=2)
+    loader.feed_output(out + b'{"type":"STATE","state":{"type":"LEGACY","data":{"at":5}}}\r\n')
+    loader.finish()
+    writer.close()
+    assert engine.rows(f"SELECT id, v FROM {engine.q('households')} ORDER BY id") == [(i, f"x{i}") for i in range(5)]
+    assert len(states) == 1 and loader.stats.streams["households"].records == 5
+
+
 def test_a_malformed_record_line_fails_its_batch_plainly(engine: Engine) -> None:
     writer = engine.writer()
     loader = Loader(writer, schema=engine.schema, streams=[stream()], on_state=lambda _: None)

@@ -83,3 +83,8 @@ def test_a_huge_line_across_many_chunks_is_joined_once() -> None:
     chunks = [big[i : i + 4096] for i in range(0, len(big), 4096)] + [record("a", 1)]
     out = framed(chunks)
     assert out == [("a", big, 1), ("a", record("a", 1), 1)]
+
+
+def test_crlf_line_ends_keep_runs_and_counts() -> None:
+    lines = [record("a", i)[:-1] + b"\r\n" for i in range(3)]
+    assert framed([b"".join(lines) + STATE]) == [("a", b"".join(lines), 3), STATE]
