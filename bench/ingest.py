@@ -390,9 +390,9 @@ def measure_loader(conninfo: str, rows: int) -> tuple[float, float, float]:
     output, payload, landed = synthetic(rows)
     print(f"(d) generated {rows:,} RECORD lines ({len(output) / 1e6:.0f} MB) in "
           f"{time.perf_counter() - started:.1f} s")  # fmt: skip
-    raw_s = raw_copy(conninfo, payload)
-    landed_s = raw_copy(conninfo, landed, LANDED_COLUMNS)
-    loader_s = run_loader(lambda: PostgresWriter(conninfo), output, DestinationMode.APPEND, "d_append")
+    raw_s = raw_copy(conninfo, payload).seconds
+    landed_s = raw_copy(conninfo, landed, LANDED_COLUMNS).seconds
+    loader_s = run_loader(lambda: PostgresWriter(conninfo), output, DestinationMode.APPEND, "d_append").seconds
     return raw_s, landed_s, loader_s
 
 

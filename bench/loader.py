@@ -18,11 +18,13 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import resource
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 
 import orjson
 import psycopg
@@ -84,10 +86,39 @@ def stream(mode: DestinationMode) -> ConfiguredStream:
 PIPE_READ = 1 << 16  # what one read of a connector's stdout pipe returns at most (Linux)
 
 
-def run_loader(writer_factory: object, output: bytes, mode: DestinationMode, schema: str) -> float:
+class Timing(NamedTuple):
+    seconds: float
+    cpu: float  # CPU seconds of this process (every thread: parsing, ADBC, DuckDB)
+    server_cpu: float  # CPU seconds of the PostgreSQL backends it used (0 for DuckDB)
+
+
+def backend_cpu(conninfo: str, application: str) -> dict[int, float]:
+    """CPU seconds (user + system, from /proc: the server runs on this machine) of each backend of
+    `application` connected to the database of `conninfo`."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        pids = [r[0] for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+            [application],
+        ).fetchall()]  # fmt: skip
+    cpu: dict[int, float] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return cpu
+
+
+def run_loader(
+    writer_factory: object, output: bytes, mode: DestinationMode, schema: str, conninfo: str | None = None
+) -> Timing:
+    """The loader over `output` (read as from a pipe, framed as the runner does); with `conninfo`,
+    the CPU of its PostgreSQL backends too."""
     writer = writer_factory()  # type: ignore[operator]
     loader = Loader(writer, schema=schema, streams=[stream(mode)], on_state=lambda s: None)
-    started = time.perf_counter()
+    before = backend_cpu(conninfo, "dalgo-loader") if conninfo else {}
+    started, cpu = time.perf_counter(), time.process_time()
     reads = (output[i : i + PIPE_READ] for i in range(0, len(output), PIPE_READ))
     for item in frames(reads):
         if isinstance(item, RawRecords):
@@ -95,9 +126,10 @@ def run_loader(writer_factory: object, output: bytes, mode: DestinationMode, sch
         else:
             loader.feed_line(item)
     loader.finish()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    after = backend_cpu(conninfo, "dalgo-loader") if conninfo else {}
     writer.close()
-    return elapsed
+    return Timing(elapsed, cpu, sum(c - before.get(pid, 0.0) for pid, c in after.items()))
 
 
 DATA_COLUMNS = (
@@ -110,21 +142,23 @@ LANDED_COLUMNS = (
 )
 
 
-def raw_copy(conninfo: str, payload: bytes, columns: str = DATA_COLUMNS) -> float:
-    """A COPY of CSV bytes into a new table (dropped afterwards): seconds."""
-    with psycopg.connect(conninfo) as conn:
+def raw_copy(conninfo: str, payload: bytes, columns: str = DATA_COLUMNS) -> Timing:
+    """A COPY of CSV bytes into a new table (dropped afterwards)."""
+    with psycopg.connect(conninfo, application_name="dalgo-bench-copy") as conn:
         conn.execute(f"CREATE TABLE raw_copy ({columns})")
         conn.commit()
-        started = time.perf_counter()
+        before = backend_cpu(conninfo, "dalgo-bench-copy")
+        started, cpu = time.perf_counter(), time.process_time()
         with conn.cursor() as cur, cur.copy("COPY raw_copy FROM STDIN (FORMAT csv)") as copy:
             view = memoryview(payload)
             for start in range(0, len(view), 1 << 20):
                 copy.write(view[start : start + (1 << 20)])
         conn.commit()
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        after = backend_cpu(conninfo, "dalgo-bench-copy")
         conn.execute("DROP TABLE raw_copy")
         conn.commit()
-        return elapsed
+        return Timing(elapsed, cpu, sum(c - before.get(pid, 0.0) for pid, c in after.items()))
 
 
 def main() -> None:
@@ -140,7 +174,7 @@ def main() -> None:
         admin.execute(f"CREATE DATABASE {DB}")
     conninfo = f"{SERVER} dbname={DB}"
     try:
-        results: dict[str, float] = {}
+        results: dict[str, Timing] = {}
         results["raw COPY CSV -> PostgreSQL (baseline)"] = raw_copy(conninfo, payload)
         results["raw COPY CSV, rows as landed (+ metadata)"] = raw_copy(conninfo, landed, LANDED_COLUMNS)
         with tempfile.TemporaryDirectory() as tmp:
@@ -151,16 +185,26 @@ def main() -> None:
                 )
         for mode in (DestinationMode.APPEND, DestinationMode.APPEND_DEDUP):
             results[f"loader -> PostgreSQL ({mode})"] = run_loader(
-                lambda: PostgresWriter(conninfo), output, mode, f"b_{mode}"
+                lambda: PostgresWriter(conninfo), output, mode, f"b_{mode}", conninfo
             )
     finally:
         with psycopg.connect(f"{SERVER} dbname=postgres", autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-    baseline = rows / results["raw COPY CSV -> PostgreSQL (baseline)"]
-    print(f"\n{'path':45} {'seconds':>8} {'rows/s':>10} {'vs raw COPY':>12}")
-    for name, seconds in results.items():
-        rate = rows / seconds
-        print(f"{name:45} {seconds:8.2f} {rate:10,.0f} {rate / baseline:12.2f}")
+    baseline = rows / results["raw COPY CSV -> PostgreSQL (baseline)"].seconds
+    cores = os.cpu_count() or 1
+    print(f"\n{'path':45} {'seconds':>8} {'rows/s':>10} {'vs raw COPY':>12} {'CPU s':>7} {'server CPU s':>13}")
+    for name, timing in results.items():
+        rate = rows / timing.seconds
+        print(
+            f"{name:45} {timing.seconds:8.2f} {rate:10,.0f} {rate / baseline:12.2f} {timing.cpu:7.2f}"
+            f" {timing.server_cpu:13.2f}"
+        )
+    append = results["loader -> PostgreSQL (append)"]
+    floor = (append.cpu + append.server_cpu) / cores
+    print(
+        f"\nPostgreSQL append: {append.cpu + append.server_cpu:.2f} CPU seconds in all on {cores} cores, so at"
+        f" least {floor:.2f} s: {rows / floor / baseline:.2f} of the raw COPY at best"
+    )
     print("\ngoal: loader -> PostgreSQL / raw COPY >= 0.5")
     print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
