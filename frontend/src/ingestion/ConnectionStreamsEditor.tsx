@@ -303,7 +303,8 @@ export function ConnectionStreamsEditor({
           Incremental
         </Badge>
         <Text size="xs" c="dimmed">
-          reads only records newer than the cursor; deduplicate keeps one row per primary key.
+          reads only records newer than the cursor; deduplicate keeps one row per primary key (plain append may load
+          again the records of a sync that failed midway).
         </Text>
       </Group>
       {Object.keys(errors.byStream).some((n) => !streams.some((s) => s.name === n)) && (
