@@ -4,11 +4,14 @@ CONTROL, SPEC, CONNECTION_STATUS and CATALOG variants)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+import orjson
 
 
 class SyncMode(StrEnum):
@@ -43,7 +46,6 @@ class RawRecords:
 # How the Airbyte CDKs write a RECORD: orjson, compact; older ones json.dumps, with spaces. One
 # regular expression for both.
 _RECORD_PREFIX = re.compile(rb'\{"type": ?"RECORD", ?"record": ?\{"stream": ?"([^"\\]*)"')
-_RUN_ENDS: dict[bytes, re.Pattern[bytes]] = {}  # per record prefix: the first line that lacks it
 
 
 def frames(chunks: Iterable[bytes], *, route_records: bool = True) -> Iterator[RawRecords | bytes]:
@@ -72,6 +74,12 @@ def frames(chunks: Iterable[bytes], *, route_records: bool = True) -> Iterator[R
         yield from _split(b"".join(pending) + b"\n", route_records)
 
 
+@functools.lru_cache(maxsize=1024)
+def _run_end(prefix: bytes) -> re.Pattern[bytes]:
+    """The first line break not followed by `prefix` (a RECORD prefix: one per stream and layout)."""
+    return re.compile(b"\n(?!" + re.escape(prefix) + b")")
+
+
 def _split(data: bytes, route_records: bool) -> Iterator[RawRecords | bytes]:
     """Whole lines (`data` ends with a newline) as runs of one stream's RECORD lines and other lines."""
     position, size = 0, len(data)
@@ -79,10 +87,7 @@ def _split(data: bytes, route_records: bool) -> Iterator[RawRecords | bytes]:
         match = _RECORD_PREFIX.match(data, position) if route_records else None
         if match is not None and match.group(1).isascii():
             prefix = data[position : match.end()]
-            run_end = _RUN_ENDS.get(prefix)
-            if run_end is None:
-                run_end = _RUN_ENDS.setdefault(prefix, re.compile(b"\n(?!" + re.escape(prefix) + b")"))
-            found = run_end.search(data, position)
+            found = _run_end(prefix).search(data, position)
             end = found.end() if found is not None else size
             block = data if position == 0 and end == size else data[position:end]
             yield RawRecords(stream=match.group(1).decode(), block=block, count=block.count(b"\n"))
@@ -142,6 +147,49 @@ class Other:
 
 
 Message = Record | RawRecords | State | Log | Trace | ControlConfig | Other
+
+
+def loads(line: bytes) -> Any:
+    """One JSON line; bytes that are not UTF-8 (connectors do send them) read as U+FFFD."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return orjson.loads(line.decode("utf-8", errors="replace"))
+
+
+def parse_message(line: bytes) -> Message | None:
+    """One protocol line as its message; None for a line that is not one."""
+    try:
+        raw = loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+        return None
+    kind = raw["type"]
+    try:
+        if kind == "RECORD":
+            record = raw["record"]
+            return Record(
+                stream=str(record["stream"]),
+                data=record.get("data") or {},
+                emitted_at=int(record.get("emitted_at") or 0),
+                namespace=record.get("namespace"),
+            )
+        if kind == "STATE":
+            return State(raw=raw["state"])
+        if kind == "LOG":
+            log = raw["log"]
+            return Log(level=str(log.get("level") or "INFO"), message=str(log.get("message") or ""))
+        if kind == "TRACE":
+            trace = raw["trace"]
+            return Trace(type=str(trace.get("type") or ""), raw=trace)
+        if kind == "CONTROL":
+            control = raw.get("control") or {}
+            if control.get("type") == "CONNECTOR_CONFIG":
+                return ControlConfig(config=control["connectorConfig"]["config"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return Other(type=kind, raw=raw)
 
 
 @dataclass(frozen=True)

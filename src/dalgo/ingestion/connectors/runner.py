@@ -38,10 +38,9 @@ from dalgo.ingestion.protocol import (
     Message,
     Other,
     RawRecords,
-    Record,
-    State,
     Trace,
     frames,
+    parse_message,
 )
 
 LogCallback = Callable[[str, str], None]
@@ -367,7 +366,7 @@ class ConnectorRunner:
                         continue
                     if not line.strip():
                         continue
-                    message = _parse(line)
+                    message = parse_message(line)
                     if message is None:
                         log("ERROR", f"{MALFORMED_LINE}: {_printable(line)[:1000]}")
                         malformed = True
@@ -419,43 +418,6 @@ class ConnectorRunner:
             last = "\n".join(list(stderr_tail)[-10:])
             detail = f"The connector exited with code {returncode}."
             raise ConnectorFailed(f"{detail}\n{last}" if last else detail, stderr_tail=tail)
-
-
-def _parse(line: bytes) -> Message | None:
-    try:
-        raw = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        try:
-            raw = orjson.loads(line.decode("utf-8", errors="replace"))
-        except orjson.JSONDecodeError:
-            return None
-    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
-        return None
-    kind = raw["type"]
-    try:
-        if kind == "RECORD":
-            record = raw["record"]
-            return Record(
-                stream=str(record["stream"]),
-                data=record.get("data") or {},
-                emitted_at=int(record.get("emitted_at") or 0),
-                namespace=record.get("namespace"),
-            )
-        if kind == "STATE":
-            return State(raw=raw["state"])
-        if kind == "LOG":
-            log = raw["log"]
-            return Log(level=str(log.get("level") or "INFO"), message=str(log.get("message") or ""))
-        if kind == "TRACE":
-            trace = raw["trace"]
-            return Trace(type=str(trace.get("type") or ""), raw=trace)
-        if kind == "CONTROL":
-            control = raw.get("control") or {}
-            if control.get("type") == "CONNECTOR_CONFIG":
-                return ControlConfig(config=control["connectorConfig"]["config"])
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
-    return Other(type=kind, raw=raw)
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[bytes]:

@@ -43,6 +43,8 @@ from dalgo.ingestion.protocol import (
     Record,
     State,
     frames,
+    loads,
+    parse_message,
 )
 
 TMP_PREFIX = "_dalgo_tmp_"
@@ -113,23 +115,13 @@ def _parse_blocks(blocks: list[bytes], stream: str) -> tuple[list[dict[str, Any]
     paused = gc.isenabled()
     gc.disable()
     try:
-        try:
-            records = [orjson.loads(line)["record"] for line in lines]
-        except orjson.JSONDecodeError:
-            records = [_loads_replacing(line)["record"] for line in lines]
+        records = [loads(line)["record"] for line in lines]
     except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
         raise LoaderError(f"A RECORD line of stream {stream!r} is not valid: {exc}") from None
     finally:
         if paused:
             gc.enable()
     return [r.get("data") or {} for r in records], [int(r.get("emitted_at") or 0) for r in records]
-
-
-def _loads_replacing(line: bytes) -> Any:
-    try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return orjson.loads(line.decode("utf-8", errors="replace"))
 
 
 def _top_level(path: tuple[str, ...]) -> str:
@@ -223,16 +215,11 @@ class Loader:
         for item in frames([output]):
             if isinstance(item, RawRecords):
                 self.feed(item)
-                continue
-            if not item.strip():
-                continue
-            message = orjson.loads(item)
-            kind = message.get("type")
-            if kind == "RECORD":
-                record = message["record"]
-                self._add(record["stream"], record.get("data") or {}, int(record.get("emitted_at") or 0), len(item))
-            elif kind == "STATE":
-                self._checkpoint(State(raw=message.get("state") or {}))
+            elif item.strip():
+                message = parse_message(item)
+                if message is None:
+                    raise LoaderError(f"Not a protocol message: {item[:200]!r}")
+                self.feed(message, size=len(item))
 
     def feed_line(self, line: bytes) -> None:
         """One protocol line (see `feed_output`)."""

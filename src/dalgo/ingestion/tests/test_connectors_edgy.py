@@ -27,6 +27,7 @@ from dalgo.ingestion.protocol import (
     State,
     SyncMode,
     Trace,
+    parse_message,
 )
 from tests.connectors.support import EDGY_PATH, LogSink, processes_with_env
 
@@ -259,10 +260,10 @@ def test_non_utf8_bytes_are_replaced(edgy: ConnectorEnv) -> None:
 
 
 def test_unknown_message_types_pass_through() -> None:
-    parsed = runner_module._parse(b'{"type": "SOMETHING_NEW", "x": 1}')
+    parsed = parse_message(b'{"type": "SOMETHING_NEW", "x": 1}')
     assert parsed == Other(type="SOMETHING_NEW", raw={"type": "SOMETHING_NEW", "x": 1})
-    assert runner_module._parse(b"[1, 2]") is None
-    assert runner_module._parse(b'{"type": "RECORD"}') is None
+    assert parse_message(b"[1, 2]") is None
+    assert parse_message(b'{"type": "RECORD"}') is None
 
 
 def test_private_files_are_removed(edgy: ConnectorEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
